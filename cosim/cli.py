@@ -1,0 +1,95 @@
+"""The `cosim` command: thin argument parsing over the library."""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+EXIT_BAD_INPUT = 2
+
+
+class CLIError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+def _cmd_train(args) -> None:
+    from .models.recipe import train_and_save
+    from .models.train import TrainConfig
+
+    task = {"name": args.task, "T": args.T, "n_train": args.n_train, "seed": args.seed}
+    if args.task in ("counting",):
+        task["K"] = args.task_k
+    if args.task == "digits":
+        task = {"name": "digits"}
+    tcfg = TrainConfig(epochs=args.epochs, lr=args.lr, seed=args.seed, batch_size=args.batch_size,
+                       eps_start=args.eps_start, eps_end=args.eps_end)
+    command = "cosim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    doc = train_and_save(args.out, args.cell, task, tcfg, command, progress=not args.quiet,
+                         hidden=args.hidden, layers=args.layers, ladder=args.ladder,
+                         init_state=args.init_state, pool=args.pool, proj=args.proj,
+                         eps=args.eps_end if args.eps_end is not None else None)
+    m = doc["metrics"]
+    print(f"test score ({m['kind']}): {m['test_score']:.4f}  -> {args.out}")
+
+
+def _cmd_demo(args) -> None:
+    from .demo import run_demo
+
+    run_demo(args.models, seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cosim", description=(
+        "Analog co-design simulator: train BMRU/CMRU cells, export them to ngspice netlists, "
+        "and check the circuits against the software cells."))
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a model on a built-in task and save a checkpoint",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example:\n  cosim train --cell cmru --task counting --ladder 4 "
+                              "--init-state 0 --out models/my_counter")
+    t.add_argument("--cell", required=True, choices=["bmru", "cmru", "acmru", "schmitt"])
+    t.add_argument("--task", required=True, choices=["flipflop", "counting", "copyfirst", "digits"])
+    t.add_argument("--out", required=True, help="checkpoint folder to write")
+    t.add_argument("--hidden", type=int, default=8, help="channels per layer")
+    t.add_argument("--layers", type=int, default=1)
+    t.add_argument("--proj", type=int, default=None, help="width of an input projection")
+    t.add_argument("--ladder", type=int, default=None, help="finite ladder K (|s| <= K)")
+    t.add_argument("--init-state", type=float, default=None,
+                   help="fix the initial state (default: learn it in {-1,+1})")
+    t.add_argument("--pool", choices=["last", "mean"], default="last",
+                   help="sequence output: last step or mean over steps")
+    t.add_argument("--eps-start", type=float, default=None, help="eps held at first (annealing)")
+    t.add_argument("--eps-end", type=float, default=None, help="eps after annealing (exported)")
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--lr", type=float, default=3e-3)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--T", type=int, default=256, help="sequence length (synthetic tasks)")
+    t.add_argument("--n-train", type=int, default=2000, help="training sequences (synthetic tasks)")
+    t.add_argument("--task-k", type=int, default=4, help="counting: clip the count to +-K")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_cmd_train)
+
+    d = sub.add_parser("demo", help="run the shipped models end to end",
+                       epilog="example:\n  cosim demo")
+    d.add_argument("--models", default="models", help="folder of shipped checkpoints")
+    d.add_argument("--seed", type=int, default=0)
+    d.set_defaults(func=_cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .models.checkpoint import CheckpointError
+
+    try:
+        args.func(args)
+    except (CLIError, CheckpointError, ValueError, FileNotFoundError) as exc:
+        print(f"cosim {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

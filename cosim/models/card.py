@@ -1,0 +1,44 @@
+"""Model card (README.md in a checkpoint folder) written from its config.json."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .checkpoint import read_config
+
+SCORE_NAMES = {"classify_each": "per-step accuracy", "classify_last": "accuracy",
+               "regress_last": "mean absolute error"}
+
+
+def render_card(doc: dict) -> str:
+    m, t, met = doc["model"], doc["task"], doc["metrics"]
+    cell_names = {"bmru": "BMRU", "cmru": "CMRU", "acmru": "alpha-CMRU",
+                  "schmitt": "first-quadrant BMRU (Schmitt trigger)"}
+    score = SCORE_NAMES[met["kind"]]
+    arch = (f"{m['n_inputs']} inputs -> " + (f"projection {m['proj']} -> " if m["proj"] else "")
+            + f"{m['layers']} x {cell_names[m['cell']]} layer(s) of {m['hidden']} channels"
+            + f" -> linear readout of {m['n_outputs']} (sequence output: {m['pool']})")
+    lines = [
+        f"# {doc.get('name', 'model')}",
+        "",
+        f"- **Task:** `{t['name']}` ({', '.join(f'{k}={v}' for k, v in t.items() if k != 'name')})",
+        f"- **Architecture:** {arch}",
+        f"- **Cell:** eps = {m['eps']} (export needs 0 or 1), ladder K = {m['ladder']}, "
+        f"initial state = {'learned in {-1,+1}' if m['init_state'] is None else m['init_state']}",
+        f"- **Held-out test {score}:** {met['test_score']:.4f} on {met['n_test']} sequences",
+        f"- **Final train {score}:** {met['train_score']:.4f}; final loss {met['final_loss']:.4f}",
+        f"- **Training:** {met['epochs']} epochs, {met['train_seconds']:.0f} s on "
+        f"{met['threads']} CPU thread(s), seed {doc['seed']}",
+        "",
+        "Reproduce:",
+        "",
+        "```",
+        doc["command"],
+        "```",
+    ]
+    return "\n".join(lines) + "\n" + doc.get("card_notes", "")
+
+
+def write_card(folder) -> Path:
+    path = Path(folder) / "README.md"
+    path.write_text(render_card(read_config(folder)))
+    return path

@@ -1,0 +1,97 @@
+"""Checkpoints: a folder with `config.json` and `weights.pt`.
+
+Weights are a plain tensor dict loaded with `torch.load(weights_only=True)`,
+which cannot execute code. Loading checks the schema version, the config, the
+set of tensor names, their shapes and that every value is finite; any problem
+raises `CheckpointError` naming the file and the problem.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .stack import Model, ModelConfig
+
+SCHEMA_VERSION = 1
+CONFIG_FILE, WEIGHTS_FILE = "config.json", "weights.pt"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message names the file and the problem."""
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temp file in the same folder, then rename (no half-written file)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(folder, model: Model, meta: dict) -> Path:
+    """Write `model` and `meta` (task, command, seed, metrics, ...) into `folder`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    _atomic_write(folder / WEIGHTS_FILE, lambda fh: torch.save(state, fh))
+    doc = {"schema_version": SCHEMA_VERSION, "model": model.cfg.to_dict(), **meta}
+    text = json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    _atomic_write(folder / CONFIG_FILE, lambda fh: fh.write(text.encode()))
+    return folder
+
+
+def read_config(folder) -> dict:
+    """The checkpoint's config.json as a dict (schema checked)."""
+    path = Path(folder) / CONFIG_FILE
+    if not Path(folder).is_dir():
+        raise CheckpointError(f"{folder}: not a checkpoint folder (expected a folder with {CONFIG_FILE} and {WEIGHTS_FILE})")
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: missing") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
+        found = doc.get("schema_version") if isinstance(doc, dict) else None
+        raise CheckpointError(f"{path}: unsupported schema_version {found!r} (this cosim reads {SCHEMA_VERSION})")
+    return doc
+
+
+def load(folder) -> tuple[Model, dict]:
+    """(model in eval mode, config dict) from a checkpoint folder."""
+    doc = read_config(folder)
+    cfg_path = Path(folder) / CONFIG_FILE
+    try:
+        cfg = ModelConfig.from_dict(dict(doc["model"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{cfg_path}: bad model config ({exc})") from None
+    model = Model(cfg)
+    wpath = Path(folder) / WEIGHTS_FILE
+    try:
+        state = torch.load(wpath, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{wpath}: missing") from None
+    except Exception as exc:  # truncated zip, pickle with code, random bytes
+        raise CheckpointError(f"{wpath}: unreadable or unsafe weights file ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{wpath}: expected a dict of tensors")
+    expected = model.state_dict()
+    missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or extra:
+        raise CheckpointError(f"{wpath}: tensors do not match the config (missing {missing[:3]}, unexpected {extra[:3]})")
+    for name, ref in expected.items():
+        if tuple(state[name].shape) != tuple(ref.shape):
+            raise CheckpointError(f"{wpath}: tensor {name} has shape {tuple(state[name].shape)}, config needs {tuple(ref.shape)}")
+        if state[name].is_floating_point() and not torch.isfinite(state[name]).all():
+            raise CheckpointError(f"{wpath}: tensor {name} holds NaN or infinite values")
+    model.load_state_dict(state)
+    model.eval()
+    return model, doc
