@@ -20,7 +20,7 @@ def _cmd_train(args) -> None:
     if args.task in ("counting",):
         task["K"] = args.task_k
     if args.task == "digits":
-        task = {"name": "digits"}
+        task = {"name": "digits", "per_step": args.per_step}
     tcfg = TrainConfig(epochs=args.epochs, lr=args.lr, seed=args.seed, batch_size=args.batch_size,
                        eps_start=args.eps_start, eps_end=args.eps_end)
     command = "cosim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--T", type=int, default=256, help="sequence length (synthetic tasks)")
     t.add_argument("--n-train", type=int, default=2000, help="training sequences (synthetic tasks)")
     t.add_argument("--task-k", type=int, default=4, help="counting: clip the count to +-K")
+    t.add_argument("--per-step", type=int, default=1, choices=[1, 2, 4, 8],
+                   help="digits: pixels read per step (1 = pixel by pixel, 8 = row by row)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_cmd_train)

@@ -9,6 +9,12 @@ SCORE_NAMES = {"classify_each": "per-step accuracy", "classify_last": "accuracy"
                "regress_last": "mean absolute error"}
 
 
+def _init_state_text(m: dict) -> str:
+    if m["cell"] == "schmitt":
+        return "learned in {0, 1}"
+    return "learned in {-1, +1}" if m["init_state"] is None else f"fixed at {m['init_state']:g}"
+
+
 def render_card(doc: dict) -> str:
     m, t, met = doc["model"], doc["task"], doc["metrics"]
     cell_names = {"bmru": "BMRU", "cmru": "CMRU", "acmru": "alpha-CMRU",
@@ -23,7 +29,7 @@ def render_card(doc: dict) -> str:
         f"- **Task:** `{t['name']}` ({', '.join(f'{k}={v}' for k, v in t.items() if k != 'name')})",
         f"- **Architecture:** {arch}",
         f"- **Cell:** eps = {m['eps']} (export needs 0 or 1), ladder K = {m['ladder']}, "
-        f"initial state = {'learned in {-1,+1}' if m['init_state'] is None else m['init_state']}",
+        f"initial state = {_init_state_text(m)}",
         f"- **Held-out test {score}:** {met['test_score']:.4f} on {met['n_test']} sequences",
         f"- **Final train {score}:** {met['train_score']:.4f}; final loss {met['final_loss']:.4f}",
         f"- **Training:** {met['epochs']} epochs, {met['train_seconds']:.0f} s on "
@@ -35,10 +41,14 @@ def render_card(doc: dict) -> str:
         doc["command"],
         "```",
     ]
-    return "\n".join(lines) + "\n" + doc.get("card_notes", "")
+    return "\n".join(lines) + "\n"
 
 
 def write_card(folder) -> Path:
-    path = Path(folder) / "README.md"
-    path.write_text(render_card(read_config(folder)))
+    """Write README.md from config.json, plus any study notes (`*_comparison.md`, `notes.md`)."""
+    folder = Path(folder)
+    extra = "".join(p.read_text() for p in sorted(folder.glob("*.md"))
+                    if p.name != "README.md")
+    path = folder / "README.md"
+    path.write_text(render_card(read_config(folder)) + extra)
     return path

@@ -78,13 +78,16 @@ def copy_first(n: int, T: int, rng: np.random.Generator, noise: float = 0.1):
     return x, value[:, None]
 
 
-def digits(test_fraction: float = 0.2):
-    """scikit-learn's bundled 8x8 digits read pixel by pixel: (n, 64, 1) in [0, 1].
+def digits(per_step: int = 1, test_fraction: float = 0.2):
+    """scikit-learn's bundled 8x8 digits read in raster order, `per_step` pixels
+    per step (1: pixel by pixel, 64 steps; 8: row by row, 8 steps), values in [0, 1].
     Fixed split: a permutation with seed 0, the last `test_fraction` held out."""
     from sklearn.datasets import load_digits
 
+    if per_step not in (1, 2, 4, 8):
+        raise ValueError(f"digits: per_step must be 1, 2, 4 or 8, got {per_step}")
     data = load_digits()
-    x = (data.images.reshape(-1, 64, 1) / 16.0).astype(np.float32)
+    x = (data.images.reshape(-1, 64 // per_step, per_step) / 16.0).astype(np.float32)
     y = data.target.astype(np.int64)
     order = np.random.default_rng(0).permutation(len(y))
     n_test = int(round(test_fraction * len(y)))
@@ -96,7 +99,7 @@ TASKS = ("flipflop", "counting", "copyfirst", "digits")
 
 
 def make_task(name: str, *, T: int = 256, n_train: int = 2000, n_test: int = 500,
-              seed: int = 0, K: int = 4) -> TaskData:
+              seed: int = 0, K: int = 4, per_step: int = 1) -> TaskData:
     """Build a task by name. The test split depends only on (name, T, n_test, K)."""
     train_rng = np.random.default_rng(seed)
     test_rng = np.random.default_rng(TEST_SEED_OFFSET)
@@ -113,8 +116,8 @@ def make_task(name: str, *, T: int = 256, n_train: int = 2000, n_test: int = 500
         xt, yt = copy_first(n_test, T, test_rng)
         return TaskData(name, "regress_last", 2, 1, xs, ys, xt, yt)
     if name == "digits":
-        xs, ys, xt, yt = digits()
-        return TaskData(name, "classify_last", 1, 10, xs, ys, xt, yt)
+        xs, ys, xt, yt = digits(per_step)
+        return TaskData(name, "classify_last", per_step, 10, xs, ys, xt, yt)
     raise ValueError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
 
 

@@ -1,0 +1,234 @@
+"""Hardware IR: the plain-data contract between training and simulation.
+
+Everything a circuit needs, in circuit units: currents in software units
+(1 unit = `timing.i_unit_a` A, 1 nA by default), mirror gains (dimensionless),
+times in s. Dataclasses <-> JSON, versioned, validated on load. Netlists, the
+software reference and Monte Carlo read this, never torch modules.
+
+Shapes: a `MirrorBank` maps n_in input currents to n_out output currents,
+    out_i = sum_j gains[i][j] * in_j + bias[i]          (units)
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+IR_VERSION = 1
+CELL_KINDS = ("bmru", "cmru", "schmitt")
+
+
+class IRError(ValueError):
+    """An IR that cannot describe a circuit; the message names the field."""
+
+
+@dataclass
+class Timing:
+    """Step timing and scales shared by every block (s, A, V)."""
+    dt_s: float = 10e-3            # one recurrent step
+    sample_frac: float = 0.9       # state of step k read at (k + sample_frac) dt
+    edge_frac: float = 0.01        # input edges (PWL ramp) as a fraction of dt
+    pulse_start_frac: float = 0.1  # update pulse (CMRU ladder) starts at (k + this) dt
+    pulse_width_s: float = 0.25e-3
+    i_unit_a: float = 1e-9         # one software unit of current
+    supply_v: float = 1.8          # for power estimates
+    w_unit_um: float = 5.3         # mirror output width giving gain 1 (information)
+
+
+@dataclass
+class MirrorBank:
+    """Weighted current sums: gains (n_out x n_in), bias currents (n_out,) in units."""
+    gains: list
+    bias: list
+
+    @property
+    def n_out(self) -> int:
+        return len(self.gains)
+
+    @property
+    def n_in(self) -> int:
+        return len(self.gains[0]) if self.gains else 0
+
+
+@dataclass
+class LadderDesign:
+    """CMRU ladder stage design (SPEC 3.4), currents in units, tau in s."""
+    c0: float = 1.0
+    h: float = 0.25
+    w: float = 1.0 / 3.0
+    a: float = 1.0 / 6.0
+    tau_s: float = 2e-3
+
+
+@dataclass
+class CellLayer:
+    """One layer of cells.
+
+    bmru/cmru: c = candidate(x), beta = threshold(x), z = H(|c| - |beta|).
+    schmitt:   c = ReLU(candidate(ReLU(x))), thresholds beta1, beta1 + delta.
+    Output h = alpha * s (units). `ladder_k` bounds the CMRU state (|s| <= K).
+    """
+    kind: str
+    candidate: MirrorBank
+    alpha: list
+    init_state: list
+    threshold: MirrorBank | None = None
+    beta1: list | None = None
+    delta: list | None = None
+    ladder_k: int | None = None
+    ladder: LadderDesign | None = None
+
+    @property
+    def n(self) -> int:
+        return self.candidate.n_out
+
+
+@dataclass
+class HardwareIR:
+    name: str
+    n_inputs: int
+    n_outputs: int
+    layers: list
+    readout: MirrorBank
+    proj: MirrorBank | None = None
+    pool: str = "last"
+    timing: Timing = field(default_factory=Timing)
+    quantization: dict = field(default_factory=dict)
+    mismatch: dict | None = None          # {"p": ..., "seed": ...} when perturbed
+    task: dict | None = None              # the task the model was trained on
+    source: str = ""                      # checkpoint it came from
+    schema_version: int = IR_VERSION
+
+    # ---- JSON ----
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    def save(self, path) -> Path:
+        """Write atomically (temp file + rename)."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(self.to_json())
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "HardwareIR":
+        if not isinstance(d, dict):
+            raise IRError("IR must be a JSON object")
+        if d.get("schema_version") != IR_VERSION:
+            raise IRError(f"unknown IR schema_version {d.get('schema_version')!r} (this cosim reads {IR_VERSION})")
+        try:
+            d = dict(d)
+            d["readout"] = MirrorBank(**d["readout"])
+            d["proj"] = MirrorBank(**d["proj"]) if d.get("proj") else None
+            d["timing"] = Timing(**d.get("timing", {}))
+            layers = []
+            for layer in d["layers"]:
+                layer = dict(layer)
+                layer["candidate"] = MirrorBank(**layer["candidate"])
+                if layer.get("threshold") is not None:
+                    layer["threshold"] = MirrorBank(**layer["threshold"])
+                if layer.get("ladder") is not None:
+                    layer["ladder"] = LadderDesign(**layer["ladder"])
+                layers.append(CellLayer(**layer))
+            d["layers"] = layers
+            ir = cls(**d)
+        except (KeyError, TypeError) as exc:
+            raise IRError(f"malformed IR: {exc}") from None
+        validate(ir)
+        return ir
+
+    @classmethod
+    def load(cls, path) -> "HardwareIR":
+        try:
+            d = json.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise IRError(f"{path}: missing") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise IRError(f"{path}: not valid JSON ({exc})") from None
+        try:
+            return cls.from_dict(d)
+        except IRError as exc:
+            raise IRError(f"{path}: {exc}") from None
+
+
+# ---- validation ----
+
+def _finite(name: str, values) -> None:
+    flat = values if not values or not isinstance(values[0], list) else [v for row in values for v in row]
+    for v in flat:
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise IRError(f"{name} holds a non-finite or non-numeric value ({v!r})")
+
+
+def _bank(name: str, bank: MirrorBank, n_in: int, gain_max: float) -> None:
+    if any(len(row) != n_in for row in bank.gains):
+        raise IRError(f"{name}.gains must be {bank.n_out} x {n_in}")
+    if len(bank.bias) != bank.n_out:
+        raise IRError(f"{name}.bias must have {bank.n_out} entries")
+    _finite(f"{name}.gains", bank.gains)
+    _finite(f"{name}.bias", bank.bias)
+    worst = max((abs(v) for row in bank.gains for v in row), default=0.0)
+    if worst > gain_max:
+        raise IRError(f"{name}: mirror gain {worst:.4g} is out of the realisable range "
+                      f"|w| <= {gain_max:g}")
+
+
+def _positive(name: str, values, n: int, allow_zero: bool = False) -> None:
+    if values is None or len(values) != n:
+        raise IRError(f"{name} must have {n} entries")
+    _finite(name, values)
+    bad = [v for v in values if v < 0 or (v == 0 and not allow_zero)]
+    if bad:
+        raise IRError(f"{name}: bias currents must be {'>= 0' if allow_zero else '> 0'} (got {bad[0]:.4g})")
+
+
+def validate(ir: HardwareIR) -> None:
+    """Raise IRError on the first problem: NaN, negative bias currents, gains out
+    of range, inconsistent shapes, unsupported cells."""
+    gain_max = float(ir.quantization.get("gain_max", 16.0))
+    if ir.pool not in ("last", "mean"):
+        raise IRError(f"pool must be 'last' or 'mean', got {ir.pool!r}")
+    t = ir.timing
+    _finite("timing", [t.dt_s, t.sample_frac, t.edge_frac, t.pulse_start_frac, t.pulse_width_s, t.i_unit_a])
+    if not (t.dt_s > 0 and 0 < t.sample_frac < 1 and 0 < t.edge_frac < t.sample_frac and t.i_unit_a > 0):
+        raise IRError("timing: need dt_s > 0, 0 < edge_frac < sample_frac < 1, i_unit_a > 0")
+    width = ir.n_inputs
+    if ir.proj is not None:
+        _bank("proj", ir.proj, width, gain_max)
+        width = ir.proj.n_out
+    if not ir.layers:
+        raise IRError("an IR needs at least one cell layer")
+    for i, layer in enumerate(ir.layers):
+        name = f"layers[{i}]"
+        if layer.kind not in CELL_KINDS:
+            raise IRError(f"{name}.kind {layer.kind!r} unsupported (one of {', '.join(CELL_KINDS)})")
+        _bank(f"{name}.candidate", layer.candidate, width, gain_max)
+        _positive(f"{name}.alpha", layer.alpha, layer.n)
+        if len(layer.init_state) != layer.n:
+            raise IRError(f"{name}.init_state must have {layer.n} entries")
+        _finite(f"{name}.init_state", layer.init_state)
+        if layer.kind == "schmitt":
+            _positive(f"{name}.beta1", layer.beta1, layer.n)
+            _positive(f"{name}.delta", layer.delta, layer.n, allow_zero=True)
+            if any(v not in (0, 1) for v in layer.init_state):
+                raise IRError(f"{name}.init_state must be 0 or 1 for a schmitt layer")
+        else:
+            if layer.threshold is None:
+                raise IRError(f"{name}.threshold is required for a {layer.kind} layer")
+            _bank(f"{name}.threshold", layer.threshold, width, gain_max)
+        if layer.kind == "cmru":
+            if not isinstance(layer.ladder_k, int) or layer.ladder_k < 1:
+                raise IRError(f"{name}.ladder_k must be an integer >= 1 (a circuit ladder is finite)")
+            if any(abs(v) > layer.ladder_k or v != round(v) for v in layer.init_state):
+                raise IRError(f"{name}.init_state must be integer rungs within +-{layer.ladder_k}")
+        if layer.kind == "bmru" and any(v not in (-1, 1) for v in layer.init_state):
+            raise IRError(f"{name}.init_state must be -1 or +1 for a bmru layer")
+        width = layer.n
+    _bank("readout", ir.readout, width, gain_max)
+    if ir.readout.n_out != ir.n_outputs:
+        raise IRError("readout must have n_outputs rows")

@@ -1,0 +1,93 @@
+"""Software reference evaluated from the hardware IR (numpy, float64).
+
+Exactly what the circuit should implement: the (quantized) IR parameters,
+the finite ladder, the same cell equations as cosim.cells, step by step.
+Shapes: x (batch, time, n_inputs) in units -> outputs (batch, time, n_outputs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ir import CellLayer, HardwareIR, MirrorBank
+
+
+def apply_bank(bank: MirrorBank, x: np.ndarray) -> np.ndarray:
+    """Weighted current sums: (..., n_in) -> (..., n_out)."""
+    return x @ np.asarray(bank.gains, np.float64).T + np.asarray(bank.bias, np.float64)
+
+
+@dataclass
+class LayerTrace:
+    """Per-step signals of one layer, each (batch, time, channels), in units."""
+    candidate: np.ndarray
+    threshold: np.ndarray
+    gate: np.ndarray
+    state: np.ndarray
+    output: np.ndarray
+
+
+def run_layer(layer: CellLayer, x: np.ndarray) -> LayerTrace:
+    """Evaluate one cell layer on input currents x (batch, time, n_in)."""
+    batch, T, _ = x.shape
+    s = np.broadcast_to(np.asarray(layer.init_state, np.float64), (batch, layer.n)).copy()
+    alpha = np.asarray(layer.alpha, np.float64)
+    if layer.kind == "schmitt":
+        c = np.maximum(apply_bank(layer.candidate, np.maximum(x, 0.0)), 0.0)
+        beta1 = np.asarray(layer.beta1, np.float64)
+        beta2 = beta1 + np.asarray(layer.delta, np.float64)
+        high, low = c > beta2, c < beta1
+        thr = np.broadcast_to(beta2, c.shape)
+        gate = high | low
+    else:
+        c = apply_bank(layer.candidate, x)
+        thr = apply_bank(layer.threshold, x)
+        gate = np.abs(c) >= np.abs(thr)
+        step = np.where(c >= 0, 1.0, -1.0)
+    states = np.empty((batch, T, layer.n))
+    for t in range(T):
+        if layer.kind == "schmitt":
+            s = np.where(high[:, t], 1.0, np.where(low[:, t], 0.0, s))
+        elif layer.kind == "bmru":
+            s = np.where(gate[:, t], step[:, t], s)
+        else:  # cmru: one rung per update, saturating at +-K
+            s = np.clip(s + gate[:, t] * step[:, t], -layer.ladder_k, layer.ladder_k)
+        states[:, t] = s
+    return LayerTrace(c, np.asarray(thr), gate.astype(np.float64), states, alpha * states)
+
+
+@dataclass
+class Reference:
+    outputs: np.ndarray           # (batch, time, n_outputs) readout currents, units
+    layers: list                  # LayerTrace per layer
+
+    def sequence_output(self, pool: str) -> np.ndarray:
+        """(batch, n_outputs): last step or mean over steps."""
+        return self.outputs.mean(axis=1) if pool == "mean" else self.outputs[:, -1]
+
+
+def run_reference(ir: HardwareIR, x) -> Reference:
+    """Evaluate the whole IR model on inputs x (batch, time, n_inputs)."""
+    h = np.asarray(x, np.float64)
+    if h.ndim != 3 or h.shape[2] != ir.n_inputs:
+        raise ValueError(f"inputs must be (batch, time, {ir.n_inputs}), got {h.shape}")
+    if ir.proj is not None:
+        h = apply_bank(ir.proj, h)
+    traces = []
+    for layer in ir.layers:
+        tr = run_layer(layer, h)
+        traces.append(tr)
+        h = tr.output
+    return Reference(apply_bank(ir.readout, h), traces)
+
+
+def score(ir: HardwareIR, ref: Reference, y, kind: str) -> float:
+    """Task score of reference outputs: accuracy, or MAE for regression."""
+    y = np.asarray(y)
+    if kind == "classify_each":
+        return float((ref.outputs.argmax(-1) == y).mean())
+    out = ref.sequence_output(ir.pool)
+    if kind == "classify_last":
+        return float((out.argmax(-1) == y).mean())
+    return float(np.abs(out - y).mean())
