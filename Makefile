@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := ngspice libngspice0 libngspice0-dev
 
-.PHONY: test demo setup system-deps bench clean
+.PHONY: test demo setup system-deps netlists bench clean
 
 setup: system-deps $(STAMP)
 
@@ -31,6 +31,12 @@ test: setup
 
 demo: setup
 	$(BIN)/cosim demo
+
+MODELS := bmru_flipflop cmru_counting schmitt_digits
+
+# regenerate the committed example netlists from the shipped models
+netlists: setup
+	for m in $(MODELS); do $(BIN)/cosim export models/$$m --bits 6 --out netlists/$$m.cir || exit 1; done
 
 bench: setup
 	$(BIN)/python benchmarks/scan.py

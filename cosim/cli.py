@@ -32,6 +32,15 @@ def _cmd_train(args) -> None:
     print(f"test score ({m['kind']}): {m['test_score']:.4f}  -> {args.out}")
 
 
+def _cmd_export(args) -> None:
+    from .netlist.export import export_model, format_summary
+
+    res = export_model(args.model, args.out, bits=args.bits, per_channel=args.per_channel,
+                       gain_max=args.gain_max, inputs=args.inputs, task_samples=args.task_samples)
+    print(format_summary(res.summary))
+    print(f"  wrote {res.netlist_path}, {res.ir_path}, {res.report_path}")
+
+
 def _cmd_demo(args) -> None:
     from .demo import run_demo
 
@@ -73,6 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_cmd_train)
 
+    e = sub.add_parser("export", help="quantize a model and write its ngspice netlist + hardware IR",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example:\n  cosim export models/cmru_counting --bits 6 "
+                              "--out netlists/cmru_counting.cir")
+    e.add_argument("model", help="checkpoint folder")
+    e.add_argument("--out", required=True, help="netlist to write (NAME.cir; NAME.hw.json and "
+                                                "NAME.quant.json are written beside it)")
+    e.add_argument("--bits", type=int, default=6, help="weight/bias bits (2-16)")
+    e.add_argument("--per-channel", action="store_true", help="one quantization step per output channel")
+    e.add_argument("--gain-max", type=float, default=8.0, help="largest realisable mirror gain")
+    src = e.add_mutually_exclusive_group()
+    src.add_argument("--inputs", help="stimulus: .npy array (batch, time, inputs) in units of 1 nA")
+    src.add_argument("--task-samples", type=int, default=1,
+                     help="stimulus: the first N held-out sequences of the model's task")
+    e.add_argument("--seed", type=int, default=0, help="(unused by export; accepted for uniformity)")
+    e.set_defaults(func=_cmd_export)
+
     d = sub.add_parser("demo", help="run the shipped models end to end",
                        epilog="example:\n  cosim demo")
     d.add_argument("--models", default="models", help="folder of shipped checkpoints")
@@ -84,10 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from .models.checkpoint import CheckpointError
+    from .spice import SpiceError
 
     try:
         args.func(args)
-    except (CLIError, CheckpointError, ValueError, FileNotFoundError) as exc:
+    except (CLIError, CheckpointError, ValueError, FileNotFoundError, SpiceError) as exc:
         print(f"cosim {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0

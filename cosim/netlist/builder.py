@@ -1,0 +1,218 @@
+"""Whole-model netlists from the hardware IR, built through PySpice.
+
+One copy of the model per input sequence (`copies` share nothing but ground),
+so several sequences run in one ngspice call. Per copy b, layer l, channel i:
+
+    in{j}      input current node (stimulus -> sense source v..._in{j})
+    l{l}c{i}   candidate sum node        l{l}t{i}  threshold sum node (bmru/cmru)
+    l{l}h{i}   cell output node, sensed by a 0 V source (fans out to the next layer)
+    o{k}       readout sum node, sensed by a 0 V source (the output current)
+
+Weights are F-elements (CCCS) referencing the sense source of their input,
+bias currents are DC current sources. Cells are the library subcircuits in
+circuits/: `bist_latch` (first quadrant), `bist_sym` (BMRU) and a generated
+CMRU ladder driven by a gate block that turns (c, beta) into a +-1 unit update
+pulse from the step clock. `Probes` names the ngspice vectors to read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySpice.Spice.Netlist import Circuit
+
+from ..hw.ir import CellLayer, HardwareIR, MirrorBank
+from ..spice.ladder import ladder_subckt
+from ..spice.library import LIBRARY
+from .stimulus import pwl_points
+
+TRAN_POINTS_PER_STEP = 20
+
+
+@dataclass
+class Probes:
+    """ngspice vector names, per copy: states[b][l][i], candidates[b][l][i], outputs[b][k]."""
+    states: list = field(default_factory=list)
+    candidates: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+
+
+@dataclass
+class Netlist:
+    text: str
+    probes: Probes
+    n_steps: int
+    copies: int
+    devices: int
+    nodes: int
+
+
+def _num(v: float) -> str:
+    return f"{v:.12g}"
+
+
+class _Builder:
+    def __init__(self, ir: HardwareIR, title: str):
+        self.ir = ir
+        self.iu = ir.timing.i_unit_a
+        self.c = Circuit(title)
+        self.probes = Probes()
+
+    # -- primitives -------------------------------------------------------
+    def sense(self, name: str, node: str) -> str:
+        """0 V source from node to ground; returns its element name (for F/B references)."""
+        self.c.V(name, node, self.c.gnd, 0)
+        return f"V{name}"
+
+    def bank(self, prefix: str, bank: MirrorBank, inputs: list, targets: list) -> None:
+        """Weighted sums into `targets` from sensed `inputs` (element names of 0 V sources)."""
+        for i, (row, bias) in enumerate(zip(bank.gains, bank.bias)):
+            for j, (gain, src) in enumerate(zip(row, inputs)):
+                if gain > 0:
+                    self.c.F(f"{prefix}_{i}_{j}", self.c.gnd, targets[i], src, _num(gain))
+                elif gain < 0:  # negative bank: sink |w| I
+                    self.c.F(f"{prefix}_{i}_{j}", targets[i], self.c.gnd, src, _num(-gain))
+            if bias != 0 or not any(row):  # a row with no weights keeps a (0 A) bias: its node stays driven
+                self.c.I(f"{prefix}_b{i}", self.c.gnd, targets[i], _num(bias * self.iu))
+
+    # -- layers -----------------------------------------------------------
+    def schmitt(self, p: str, layer: CellLayer, inputs: list, first: bool) -> list:
+        if first:  # x+ = ReLU(x): a unipolar input mirror passes only positive current
+            rect = []
+            for j, src in enumerate(inputs):
+                self.c.B(f"{p}r{j}", self.c.gnd, f"{p}r{j}", i=f"max(i({src.lower()}), 0)")
+                rect.append(self.sense(f"{p}r{j}", f"{p}r{j}"))
+            inputs = rect
+        cands = [f"{p}c{i}" for i in range(layer.n)]
+        self.bank(f"{p}w", layer.candidate, inputs, cands)
+        outs, states, cprobe = [], [], []
+        for i in range(layer.n):
+            beta2 = layer.beta1[i] + layer.delta[i]
+            # c = ReLU(.): negative candidate currents already read as "force low" (beta1 > 0)
+            self.c.X(f"{p}x{i}", "bist_latch", cands[i], f"{p}h{i}",
+                     igain=_num(layer.alpha[i] * self.iu), ithresh=_num(beta2 * self.iu),
+                     iwidth=_num(layer.delta[i] * self.iu), iunit=_num(self.iu),
+                     s0=int(layer.init_state[i]))
+            outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
+            states.append(f"v(x{p}x{i}.u)")
+            cprobe.append(f"i(v.x{p}x{i}.vs)")
+        return outs, states, cprobe
+
+    def bmru(self, p: str, layer: CellLayer, inputs: list) -> tuple:
+        cands = [f"{p}c{i}" for i in range(layer.n)]
+        thrs = [f"{p}t{i}" for i in range(layer.n)]
+        self.bank(f"{p}w", layer.candidate, inputs, cands)
+        self.bank(f"{p}u", layer.threshold, inputs, thrs)
+        outs, states, cprobe = [], [], []
+        for i in range(layer.n):
+            self.c.X(f"{p}x{i}", "bist_sym", cands[i], thrs[i], f"{p}h{i}",
+                     igain=_num(layer.alpha[i] * self.iu), iunit=_num(self.iu),
+                     s0=int(layer.init_state[i]))
+            outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
+            states.append(f"v(x{p}x{i}.u)")
+            cprobe.append(f"i(v.x{p}x{i}.vsc)")
+        return outs, states, cprobe
+
+    def cmru(self, p: str, layer: CellLayer, inputs: list, ladder_name: str) -> tuple:
+        cands = [f"{p}c{i}" for i in range(layer.n)]
+        thrs = [f"{p}t{i}" for i in range(layer.n)]
+        self.bank(f"{p}w", layer.candidate, inputs, cands)
+        self.bank(f"{p}u", layer.threshold, inputs, thrs)
+        outs, states, cprobe = [], [], []
+        for i in range(layer.n):
+            vc = self.sense(f"{p}c{i}", cands[i]).lower()
+            vb = self.sense(f"{p}t{i}", thrs[i]).lower()
+            # gate: z * sign(c) as a +-1 unit pulse while the step clock is high
+            expr = (f"{_num(self.iu)}*v(clk)*((i({vc}) >= abs(i({vb}))) ? 1 : "
+                    f"((-i({vc}) >= abs(i({vb}))) ? -1 : 0))")
+            self.c.B(f"{p}g{i}", self.c.gnd, f"{p}g{i}", i=expr)
+            self.c.X(f"{p}x{i}", ladder_name, f"{p}g{i}", f"{p}h{i}",
+                     alpha=_num(layer.alpha[i] * self.iu), s0=int(layer.init_state[i]))
+            outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
+            states.append(f"v(x{p}x{i}.lvl)")
+            cprobe.append(f"i({vc})")
+        return outs, states, cprobe
+
+    # -- whole model ------------------------------------------------------
+    def copy(self, b: int, x: np.ndarray) -> None:
+        """One model instance driven by x (time, n_inputs) in units."""
+        t = self.ir.timing
+        p = f"b{b}"
+        inputs = []
+        for j in range(self.ir.n_inputs):
+            pts = pwl_points(x[:, j], t.dt_s, t.edge_frac, self.iu)
+            self.c.PieceWiseLinearCurrentSource(f"{p}in{j}", self.c.gnd, f"{p}in{j}", values=pts)
+            inputs.append(self.sense(f"{p}in{j}", f"{p}in{j}"))
+        if self.ir.proj is not None:
+            nodes = [f"{p}p{i}" for i in range(self.ir.proj.n_out)]
+            self.bank(f"{p}pw", self.ir.proj, inputs, nodes)
+            inputs = [self.sense(n, n) for n in nodes]
+        st_all, c_all = [], []
+        for l, layer in enumerate(self.ir.layers):
+            q = f"{p}l{l}"
+            if layer.kind == "schmitt":
+                inputs, st, cp = self.schmitt(q, layer, inputs, first=(l == 0))
+            elif layer.kind == "bmru":
+                inputs, st, cp = self.bmru(q, layer, inputs)
+            else:
+                inputs, st, cp = self.cmru(q, layer, inputs, f"ladder_k{layer.ladder_k}")
+            st_all.append(st)
+            c_all.append(cp)
+        outs = [f"{p}o{k}" for k in range(self.ir.n_outputs)]
+        self.bank(f"{p}ro", self.ir.readout, inputs, outs)
+        self.probes.outputs.append([f"i({self.sense(n, n).lower()})" for n in outs])
+        self.probes.states.append(st_all)
+        self.probes.candidates.append(c_all)
+
+
+def build_netlist(ir: HardwareIR, x, title: str = "cosim model") -> Netlist:
+    """Netlist text (library inlined, transient analysis included) for inputs
+    x (batch, time, n_inputs) in units: one model copy per sequence."""
+    x = np.asarray(x, np.float64)
+    if x.ndim == 2:
+        x = x[None]
+    if x.ndim != 3 or x.shape[2] != ir.n_inputs or not np.isfinite(x).all():
+        raise ValueError(f"inputs must be finite, shaped (batch, time, {ir.n_inputs}); got {x.shape}")
+    bld = _Builder(ir, title)
+    t = ir.timing
+    if any(layer.kind == "cmru" for layer in ir.layers):
+        rise = t.pulse_width_s * 0.01
+        bld.c.PulseVoltageSource("clk", "clk", bld.c.gnd, initial_value=0, pulsed_value=1,
+                                 delay_time=t.pulse_start_frac * t.dt_s, rise_time=rise,
+                                 fall_time=rise, pulse_width=t.pulse_width_s - rise,
+                                 period=t.dt_s)
+    for b in range(x.shape[0]):
+        bld.copy(b, x[b])
+    library = [LIBRARY.read_text()]
+    for K in sorted({layer.ladder_k for layer in ir.layers if layer.kind == "cmru"}):
+        d = next(layer.ladder for layer in ir.layers if layer.ladder_k == K)
+        library.append(ladder_subckt(K, c0=d.c0 * t.i_unit_a, h=d.h * t.i_unit_a,
+                                     w=d.w * t.i_unit_a, a=d.a * t.i_unit_a, tau=d.tau_s,
+                                     iunit=t.i_unit_a))
+    T = x.shape[1]
+    body = str(bld.c).rstrip()
+    if body.endswith(".end"):
+        body = body[: -len(".end")].rstrip()
+    text = "\n".join([
+        body,
+        "* ---- subcircuit library (circuits/cosim.lib and generated ladders) ----",
+        *library,
+        ".options xtrtol=7",
+        f".tran {_num(t.dt_s / TRAN_POINTS_PER_STEP)} {_num(T * t.dt_s)}",
+        # what `ngspice -b NAME.cir` prints: the readout currents of the first copy
+        ".print tran " + " ".join(bld.probes.outputs[0]),
+        ".end",
+        "",
+    ])
+    elements = [ln for ln in body.splitlines()[1:] if ln and ln[0].isalpha()]
+    nodes = {n for ln in elements for n in ln.split()[1:3]}
+    return Netlist(text=text, probes=bld.probes, n_steps=T, copies=x.shape[0],
+                   devices=len(elements), nodes=len(nodes - {"0"}))
+
+
+def replace_analysis(text: str, analysis: str) -> str:
+    """The same netlist with its `.tran`/`.print` lines replaced by `analysis`
+    (e.g. ".op" or ".tran 0.5m 50m")."""
+    kept = [ln for ln in text.splitlines()
+            if not ln.lower().startswith((".tran", ".print")) and ln.strip().lower() != ".end"]
+    return "\n".join(kept + [analysis, ".end", ""])
