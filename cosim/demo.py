@@ -36,10 +36,32 @@ def show_model(folder: Path) -> None:
     print(f"   {_trace_line(states[:, channel])}")
 
 
-def run_demo(models_dir="models", seed: int = 0) -> None:
+def export_and_simulate(folder: Path, out_dir: Path) -> None:
+    """Export one model to a netlist, run it in ngspice, compare with the IR reference."""
+    from .hw.reference import run_reference
+    from .netlist.export import export_model, format_summary
+    from .netlist.sampling import step_signals
+    from .spice import run_netlist
+
+    res = export_model(folder, out_dir / f"{folder.name}.cir", bits=6, task_samples=2)
+    print(format_summary(res.summary))
+    print(f"  wrote {res.netlist_path}")
+    sim = run_netlist(res.netlist.text, timeout_s=300)
+    circuit = step_signals(sim, res.netlist, res.ir.timing)
+    ref = run_reference(res.ir, res.inputs)
+    agree = np.mean([np.round(circuit.states[b][0]) == ref.layers[0].state[b]
+                     for b in range(len(res.inputs))])
+    print(f"  ngspice transient: {sim.wall_s:.2f} s wall; circuit vs software state agreement "
+          f"(layer 0, {len(res.inputs)} sequences): {100 * agree:.2f}%")
+
+
+def run_demo(models_dir="models", seed: int = 0, out_dir="netlists/demo") -> None:
     torch.manual_seed(seed)
     folders = sorted(p.parent for p in Path(models_dir).glob("*/config.json"))
     if not folders:
         raise FileNotFoundError(f"no checkpoints found under {models_dir}/ (expected */config.json)")
     for folder in folders:
         show_model(folder)
+    counting = [f for f in folders if f.name == "cmru_counting"] or folders[:1]
+    print()
+    export_and_simulate(counting[0], Path(out_dir))

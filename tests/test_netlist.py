@@ -12,7 +12,8 @@ from cosim.models import load
 from cosim.models.recipe import task_from_config
 from cosim.netlist import NetlistCheckError, build_netlist, check_netlist, replace_analysis
 from cosim.netlist.export import export_model
-from cosim.netlist.stimulus import pwl_points, sample_times
+from cosim.netlist.sampling import step_signals
+from cosim.netlist.stimulus import pwl_points
 from cosim.spice import run_netlist
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,14 +48,11 @@ def test_circuit_states_match_reference(name, n, T):
     ir, task = _ir(name)
     x = task.x_test[:n, :T]
     net = build_netlist(ir, x)
-    res = run_netlist(net.text, timeout_s=120)
-    ts = sample_times(T, ir.timing.dt_s, ir.timing.sample_frac)
+    circuit = step_signals(run_netlist(net.text, timeout_s=120), net, ir.timing)
     ref = run_reference(ir, x)
     for b in range(n):
-        circuit = np.stack([res.sample(v, ts) for v in net.probes.states[b][0]], axis=-1)
-        np.testing.assert_array_equal(np.round(circuit), ref.layers[0].state[b])
-        outputs = np.stack([res.sample(v, ts) for v in net.probes.outputs[b]], axis=-1)
-        np.testing.assert_allclose(outputs / ir.timing.i_unit_a, ref.outputs[b], atol=0.02)
+        np.testing.assert_array_equal(np.round(circuit.states[b][0]), ref.layers[0].state[b])
+        np.testing.assert_allclose(circuit.outputs[b], ref.outputs[b], atol=0.02)
 
 
 def _good_text():

@@ -16,7 +16,7 @@ from ..hw.reference import run_reference, score
 from ..models import checkpoint
 from ..models.recipe import task_from_config
 from ..models.train import evaluate
-from .builder import build_netlist
+from .builder import Netlist, build_netlist
 from .graph import check_netlist
 
 
@@ -26,6 +26,9 @@ class ExportResult:
     ir_path: Path
     report_path: Path
     summary: dict
+    netlist: Netlist          # text and probe names
+    inputs: np.ndarray        # (batch, time, n_inputs) stimulus, units
+    ir: object                # the HardwareIR written to ir_path
 
 
 def load_inputs(path, n_inputs: int) -> np.ndarray:
@@ -88,7 +91,7 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     _write(report_path, json.dumps({"summary": summary, "tensors": quant}, indent=1))
     _write(ir_path, ir.to_json())
     _write(out, net.text)
-    return ExportResult(out, ir_path, report_path, summary)
+    return ExportResult(out, ir_path, report_path, summary, net, x, ir)
 
 
 def _banks(ir):
