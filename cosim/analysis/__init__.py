@@ -1,0 +1,1 @@
+"""Analyses on arrays and IRs: hysteresis, fixed points, ladder, agreement."""

@@ -1,0 +1,1 @@
+"""Orchestration: build benches, run ngspice, analyse, plot (used by the CLI)."""
