@@ -27,6 +27,10 @@ from ..spice.library import LIBRARY
 from .stimulus import pwl_points
 
 TRAN_POINTS_PER_STEP = 20
+# Latch ramp as a fraction of the half window: the hyst output is only partly
+# switched for inputs within this fraction of a threshold (measured: 0.01 left
+# a 0.8%-margin step half-switched in the flip-flop model; 1e-3 did not).
+LATCH_EPS = 1e-3
 
 
 @dataclass
@@ -92,7 +96,7 @@ class _Builder:
             self.c.X(f"{p}x{i}", "bist_latch", cands[i], f"{p}h{i}",
                      igain=_num(layer.alpha[i] * self.iu), ithresh=_num(beta2 * self.iu),
                      iwidth=_num(layer.delta[i] * self.iu), iunit=_num(self.iu),
-                     s0=int(layer.init_state[i]))
+                     s0=int(layer.init_state[i]), eps=LATCH_EPS)
             outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
             states.append(f"v(x{p}x{i}.u)")
             cprobe.append(f"i(v.x{p}x{i}.vs)")
@@ -107,7 +111,7 @@ class _Builder:
         for i in range(layer.n):
             self.c.X(f"{p}x{i}", "bist_sym", cands[i], thrs[i], f"{p}h{i}",
                      igain=_num(layer.alpha[i] * self.iu), iunit=_num(self.iu),
-                     s0=int(layer.init_state[i]))
+                     s0=int(layer.init_state[i]), eps=LATCH_EPS)
             outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
             states.append(f"v(x{p}x{i}.u)")
             cprobe.append(f"i(v.x{p}x{i}.vsc)")
