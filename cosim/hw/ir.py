@@ -78,6 +78,9 @@ class CellLayer:
     delta: list | None = None
     ladder_k: int | None = None
     ladder: LadderDesign | None = None
+    # per channel: None, or per-stage factors {param: [2K floats, P1..PK, N1..NK]}
+    # for alpha, c0, h, w, a, tau (stage mismatch of the ladder circuit)
+    ladder_scale: list | None = None
 
     @property
     def n(self) -> int:
@@ -226,6 +229,16 @@ def validate(ir: HardwareIR) -> None:
                 raise IRError(f"{name}.ladder_k must be an integer >= 1 (a circuit ladder is finite)")
             if any(abs(v) > layer.ladder_k or v != round(v) for v in layer.init_state):
                 raise IRError(f"{name}.init_state must be integer rungs within +-{layer.ladder_k}")
+        if layer.ladder_scale is not None:
+            if layer.kind != "cmru" or len(layer.ladder_scale) != layer.n:
+                raise IRError(f"{name}.ladder_scale needs one entry per channel of a cmru layer")
+            for ch in layer.ladder_scale:
+                for key, vals in (ch or {}).items():
+                    if len(vals) != 2 * layer.ladder_k:
+                        raise IRError(f"{name}.ladder_scale[{key}] needs {2 * layer.ladder_k} factors")
+                    _finite(f"{name}.ladder_scale[{key}]", vals)
+                    if min(vals) <= 0:
+                        raise IRError(f"{name}.ladder_scale[{key}]: factors must be > 0")
         if layer.kind == "bmru" and any(v not in (-1, 1) for v in layer.init_state):
             raise IRError(f"{name}.init_state must be -1 or +1 for a bmru layer")
         width = layer.n

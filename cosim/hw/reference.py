@@ -28,20 +28,25 @@ class LayerTrace:
     output: np.ndarray
 
 
-def run_layer(layer: CellLayer, x: np.ndarray) -> LayerTrace:
-    """Evaluate one cell layer on input currents x (batch, time, n_in)."""
+def run_layer(layer: CellLayer, x: np.ndarray, noise=None) -> LayerTrace:
+    """Evaluate one cell layer on input currents x (batch, time, n_in).
+
+    noise: optional (batch, time, channels) extra current (units) at the cell
+    inputs, added to the candidate sum before the first-quadrant ReLU (where
+    the circuit adds it)."""
+    extra = 0.0 if noise is None else np.asarray(noise, np.float64)
     batch, T, _ = x.shape
     s = np.broadcast_to(np.asarray(layer.init_state, np.float64), (batch, layer.n)).copy()
     alpha = np.asarray(layer.alpha, np.float64)
     if layer.kind == "schmitt":
-        c = np.maximum(apply_bank(layer.candidate, np.maximum(x, 0.0)), 0.0)
+        c = np.maximum(apply_bank(layer.candidate, np.maximum(x, 0.0)) + extra, 0.0)
         beta1 = np.asarray(layer.beta1, np.float64)
         beta2 = beta1 + np.asarray(layer.delta, np.float64)
         high, low = c > beta2, c < beta1
         thr = np.broadcast_to(beta2, c.shape)
         gate = high | low
     else:
-        c = apply_bank(layer.candidate, x)
+        c = apply_bank(layer.candidate, x) + extra
         thr = apply_bank(layer.threshold, x)
         gate = np.abs(c) >= np.abs(thr)
         step = np.where(c >= 0, 1.0, -1.0)
@@ -54,7 +59,22 @@ def run_layer(layer: CellLayer, x: np.ndarray) -> LayerTrace:
         else:  # cmru: one rung per update, saturating at +-K
             s = np.clip(s + gate[:, t] * step[:, t], -layer.ladder_k, layer.ladder_k)
         states[:, t] = s
-    return LayerTrace(c, np.asarray(thr), gate.astype(np.float64), states, alpha * states)
+    return LayerTrace(c, np.asarray(thr), gate.astype(np.float64), states, _output(layer, states))
+
+
+def _output(layer: CellLayer, states: np.ndarray) -> np.ndarray:
+    """Output currents h = alpha * s; a mismatched CMRU ladder's rungs are uneven:
+    rung k > 0 sits at alpha * (f_P1 + ... + f_Pk), rung -k at -alpha * (f_N1 + ... + f_Nk)."""
+    alpha = np.asarray(layer.alpha, np.float64)
+    if layer.kind != "cmru" or not layer.ladder_scale:
+        return alpha * states
+    K = layer.ladder_k
+    out = np.empty_like(states)
+    for c, scale in enumerate(layer.ladder_scale):
+        f = np.ones(2 * K) if not scale or "alpha" not in scale else np.asarray(scale["alpha"])
+        levels = np.r_[-np.cumsum(f[K:])[::-1], 0.0, np.cumsum(f[:K])]   # rungs -K..K
+        out[..., c] = alpha[c] * levels[states[..., c].astype(int) + K]
+    return out
 
 
 @dataclass
@@ -67,16 +87,17 @@ class Reference:
         return self.outputs.mean(axis=1) if pool == "mean" else self.outputs[:, -1]
 
 
-def run_reference(ir: HardwareIR, x) -> Reference:
-    """Evaluate the whole IR model on inputs x (batch, time, n_inputs)."""
+def run_reference(ir: HardwareIR, x, noise=None) -> Reference:
+    """Evaluate the whole IR model on inputs x (batch, time, n_inputs);
+    noise[l]: optional (batch, time, channels) input-current noise of layer l."""
     h = np.asarray(x, np.float64)
     if h.ndim != 3 or h.shape[2] != ir.n_inputs:
         raise ValueError(f"inputs must be (batch, time, {ir.n_inputs}), got {h.shape}")
     if ir.proj is not None:
         h = apply_bank(ir.proj, h)
     traces = []
-    for layer in ir.layers:
-        tr = run_layer(layer, h)
+    for l, layer in enumerate(ir.layers):
+        tr = run_layer(layer, h, None if noise is None else noise[l])
         traces.append(tr)
         h = tr.output
     return Reference(apply_bank(ir.readout, h), traces)

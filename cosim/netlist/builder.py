@@ -57,10 +57,32 @@ def _num(v: float) -> str:
 
 class _Builder:
     def __init__(self, ir: HardwareIR, title: str):
-        self.ir = ir
+        self.ir = ir                      # the copy being built (copies may differ by mismatch)
+        self.timing = ir.timing
         self.iu = ir.timing.i_unit_a
         self.c = Circuit(title)
         self.probes = Probes()
+        self.ladders: dict = {}           # subckt name -> .subckt text
+
+    def noise(self, p: str, nodes: list, noise) -> None:
+        """Extra current (units) into each node: noise (time, len(nodes)), piecewise constant per step."""
+        if noise is None:
+            return
+        t = self.timing
+        for i, node in enumerate(nodes):
+            pts = pwl_points(noise[:, i], t.dt_s, t.edge_frac, self.iu)
+            self.c.PieceWiseLinearCurrentSource(f"{p}n{i}", self.c.gnd, node, values=pts)
+
+    def ladder_name(self, layer: CellLayer, channel: int, tag: str) -> str:
+        """The ladder subcircuit for one channel: shared when nominal, own one under mismatch."""
+        K, d, t = layer.ladder_k, layer.ladder, self.timing
+        scale = layer.ladder_scale[channel] if layer.ladder_scale else None
+        name = f"ladder_k{K}" if scale is None else f"ladder_k{K}_{tag}"
+        if name not in self.ladders:
+            self.ladders[name] = ladder_subckt(
+                K, name, c0=d.c0 * t.i_unit_a, h=d.h * t.i_unit_a, w=d.w * t.i_unit_a,
+                a=d.a * t.i_unit_a, tau=d.tau_s, iunit=t.i_unit_a, scale=scale)
+        return name
 
     # -- primitives -------------------------------------------------------
     def sense(self, name: str, node: str) -> str:
@@ -80,7 +102,7 @@ class _Builder:
                 self.c.I(f"{prefix}_b{i}", self.c.gnd, targets[i], _num(bias * self.iu))
 
     # -- layers -----------------------------------------------------------
-    def schmitt(self, p: str, layer: CellLayer, inputs: list, first: bool) -> list:
+    def schmitt(self, p: str, layer: CellLayer, inputs: list, first: bool, noise=None) -> list:
         if first:  # x+ = ReLU(x): a unipolar input mirror passes only positive current
             rect = []
             for j, src in enumerate(inputs):
@@ -89,6 +111,7 @@ class _Builder:
             inputs = rect
         cands = [f"{p}c{i}" for i in range(layer.n)]
         self.bank(f"{p}w", layer.candidate, inputs, cands)
+        self.noise(p, cands, noise)
         outs, states, cprobe = [], [], []
         for i in range(layer.n):
             beta2 = layer.beta1[i] + layer.delta[i]
@@ -102,11 +125,12 @@ class _Builder:
             cprobe.append(f"i(v.x{p}x{i}.vs)")
         return outs, states, cprobe
 
-    def bmru(self, p: str, layer: CellLayer, inputs: list) -> tuple:
+    def bmru(self, p: str, layer: CellLayer, inputs: list, noise=None) -> tuple:
         cands = [f"{p}c{i}" for i in range(layer.n)]
         thrs = [f"{p}t{i}" for i in range(layer.n)]
         self.bank(f"{p}w", layer.candidate, inputs, cands)
         self.bank(f"{p}u", layer.threshold, inputs, thrs)
+        self.noise(p, cands, noise)
         outs, states, cprobe = [], [], []
         for i in range(layer.n):
             self.c.X(f"{p}x{i}", "bist_sym", cands[i], thrs[i], f"{p}h{i}",
@@ -117,11 +141,12 @@ class _Builder:
             cprobe.append(f"i(v.x{p}x{i}.vsc)")
         return outs, states, cprobe
 
-    def cmru(self, p: str, layer: CellLayer, inputs: list, ladder_name: str) -> tuple:
+    def cmru(self, p: str, layer: CellLayer, inputs: list, noise=None) -> tuple:
         cands = [f"{p}c{i}" for i in range(layer.n)]
         thrs = [f"{p}t{i}" for i in range(layer.n)]
         self.bank(f"{p}w", layer.candidate, inputs, cands)
         self.bank(f"{p}u", layer.threshold, inputs, thrs)
+        self.noise(p, cands, noise)
         outs, states, cprobe = [], [], []
         for i in range(layer.n):
             vc = self.sense(f"{p}c{i}", cands[i]).lower()
@@ -130,7 +155,7 @@ class _Builder:
             expr = (f"{_num(self.iu)}*v(clk)*((i({vc}) >= abs(i({vb}))) ? 1 : "
                     f"((-i({vc}) >= abs(i({vb}))) ? -1 : 0))")
             self.c.B(f"{p}g{i}", self.c.gnd, f"{p}g{i}", i=expr)
-            self.c.X(f"{p}x{i}", ladder_name, f"{p}g{i}", f"{p}h{i}",
+            self.c.X(f"{p}x{i}", self.ladder_name(layer, i, f"{p}c{i}"), f"{p}g{i}", f"{p}h{i}",
                      alpha=_num(layer.alpha[i] * self.iu), s0=int(layer.init_state[i]))
             outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
             states.append(f"v(x{p}x{i}.lvl)")
@@ -138,9 +163,11 @@ class _Builder:
         return outs, states, cprobe
 
     # -- whole model ------------------------------------------------------
-    def copy(self, b: int, x: np.ndarray) -> None:
-        """One model instance driven by x (time, n_inputs) in units."""
-        t = self.ir.timing
+    def copy(self, b: int, ir: HardwareIR, x: np.ndarray, noise=None) -> None:
+        """One model instance `ir` driven by x (time, n_inputs) in units; noise[l]
+        (time, channels) is extra current into layer l's candidate nodes."""
+        self.ir = ir
+        t = self.timing
         p = f"b{b}"
         inputs = []
         for j in range(self.ir.n_inputs):
@@ -154,12 +181,13 @@ class _Builder:
         st_all, c_all = [], []
         for l, layer in enumerate(self.ir.layers):
             q = f"{p}l{l}"
+            nz = None if noise is None else noise[l]
             if layer.kind == "schmitt":
-                inputs, st, cp = self.schmitt(q, layer, inputs, first=(l == 0))
+                inputs, st, cp = self.schmitt(q, layer, inputs, first=(l == 0), noise=nz)
             elif layer.kind == "bmru":
-                inputs, st, cp = self.bmru(q, layer, inputs)
+                inputs, st, cp = self.bmru(q, layer, inputs, noise=nz)
             else:
-                inputs, st, cp = self.cmru(q, layer, inputs, f"ladder_k{layer.ladder_k}")
+                inputs, st, cp = self.cmru(q, layer, inputs, noise=nz)
             st_all.append(st)
             c_all.append(cp)
         outs = [f"{p}o{k}" for k in range(self.ir.n_outputs)]
@@ -169,30 +197,36 @@ class _Builder:
         self.probes.candidates.append(c_all)
 
 
-def build_netlist(ir: HardwareIR, x, title: str = "cosim model") -> Netlist:
-    """Netlist text (library inlined, transient analysis included) for inputs
-    x (batch, time, n_inputs) in units: one model copy per sequence."""
+def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
+    """Netlist text (library inlined, transient analysis included).
+
+    ir: one HardwareIR, or a list with one IR per sequence (e.g. mismatch
+        draws; all with the same timing and shapes).
+    x: inputs (batch, time, n_inputs) in units; one model copy per sequence.
+    noise: optional, noise[l] is a (batch, time, channels) array of extra
+        current (units) into the candidate nodes of layer l (as run_reference).
+    """
     x = np.asarray(x, np.float64)
     if x.ndim == 2:
         x = x[None]
-    if x.ndim != 3 or x.shape[2] != ir.n_inputs or not np.isfinite(x).all():
-        raise ValueError(f"inputs must be finite, shaped (batch, time, {ir.n_inputs}); got {x.shape}")
-    bld = _Builder(ir, title)
-    t = ir.timing
-    if any(layer.kind == "cmru" for layer in ir.layers):
+    irs = list(ir) if isinstance(ir, (list, tuple)) else [ir] * len(x)
+    if len(irs) != len(x):
+        raise ValueError(f"{len(irs)} IRs for {len(x)} sequences")
+    first = irs[0]
+    if x.ndim != 3 or x.shape[2] != first.n_inputs or not np.isfinite(x).all():
+        raise ValueError(f"inputs must be finite, shaped (batch, time, {first.n_inputs}); got {x.shape}")
+    if any(other.timing != first.timing for other in irs):
+        raise ValueError("all copies in one netlist need the same timing")
+    bld = _Builder(first, title)
+    t = first.timing
+    if any(layer.kind == "cmru" for layer in first.layers):
         rise = t.pulse_width_s * 0.01
         bld.c.PulseVoltageSource("clk", "clk", bld.c.gnd, initial_value=0, pulsed_value=1,
                                  delay_time=t.pulse_start_frac * t.dt_s, rise_time=rise,
                                  fall_time=rise, pulse_width=t.pulse_width_s - rise,
                                  period=t.dt_s)
     for b in range(x.shape[0]):
-        bld.copy(b, x[b])
-    library = [LIBRARY.read_text()]
-    for K in sorted({layer.ladder_k for layer in ir.layers if layer.kind == "cmru"}):
-        d = next(layer.ladder for layer in ir.layers if layer.ladder_k == K)
-        library.append(ladder_subckt(K, c0=d.c0 * t.i_unit_a, h=d.h * t.i_unit_a,
-                                     w=d.w * t.i_unit_a, a=d.a * t.i_unit_a, tau=d.tau_s,
-                                     iunit=t.i_unit_a))
+        bld.copy(b, irs[b], x[b], None if noise is None else [n[b] for n in noise])
     T = x.shape[1]
     body = str(bld.c).rstrip()
     if body.endswith(".end"):
@@ -200,7 +234,8 @@ def build_netlist(ir: HardwareIR, x, title: str = "cosim model") -> Netlist:
     text = "\n".join([
         body,
         "* ---- subcircuit library (circuits/cosim.lib and generated ladders) ----",
-        *library,
+        LIBRARY.read_text(),
+        *bld.ladders.values(),
         ".options xtrtol=7",
         f".tran {_num(t.dt_s / TRAN_POINTS_PER_STEP)} {_num(T * t.dt_s)}",
         # what `ngspice -b NAME.cir` prints: the readout currents of the first copy

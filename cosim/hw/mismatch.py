@@ -1,0 +1,86 @@
+"""Device mismatch drawn on the hardware IR (a new IR: circuit and software see it alike).
+
+Every device parameter is multiplied by (1 + N(0, sigma^2)), sigma = p / 3
+("+-p at 3 sigma"), p per device class:
+
+    gain      every mirror gain (weights of proj, candidate, threshold, readout banks)
+    bias      bias currents of those banks
+    igain     cell output level alpha
+    ithresh   first-quadrant upper threshold beta2 (beta1 = beta2 - delta follows)
+    iwidth    first-quadrant hysteresis width delta
+    ladder    CMRU ladder stages: alpha, c0, h, w, a and tau (= C U_T / (kappa I_tau)),
+              one factor per stage and parameter
+
+Draws come from numpy's Generator seeded with the run seed and are recorded
+in `ir.mismatch` ({"p": ..., "seed": ...}).
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from .ir import HardwareIR, IRError, MirrorBank, validate
+
+CLASSES = ("gain", "bias", "igain", "ithresh", "iwidth", "ladder")
+LADDER_PARAMS = ("alpha", "c0", "h", "w", "a", "tau")
+
+
+def mismatch_spec(p) -> dict:
+    """p (a number for every class, or a dict per class) -> {class: p}."""
+    spec = {c: float(p) for c in CLASSES} if not isinstance(p, dict) else {c: float(p.get(c, 0.0)) for c in CLASSES}
+    unknown = set(p) - set(CLASSES) if isinstance(p, dict) else set()
+    if unknown:
+        raise ValueError(f"unknown mismatch classes {sorted(unknown)}; known: {', '.join(CLASSES)}")
+    for c, v in spec.items():
+        if not np.isfinite(v) or not 0 <= v < 1:
+            raise ValueError(f"mismatch p for {c} must be in [0, 1) (a fraction, 0.05 = 5%), got {v}")
+    return spec
+
+
+def _factors(rng, p: float, shape) -> np.ndarray:
+    return 1.0 + rng.normal(0.0, p / 3.0, shape)
+
+
+def _bank(rng, bank: MirrorBank, spec) -> MirrorBank:
+    g = np.asarray(bank.gains, np.float64)
+    b = np.asarray(bank.bias, np.float64)
+    return MirrorBank((g * _factors(rng, spec["gain"], g.shape)).tolist(),
+                      (b * _factors(rng, spec["bias"], b.shape)).tolist())
+
+
+def perturb_ir(ir: HardwareIR, p, seed: int) -> HardwareIR:
+    """A new IR with every device parameter drawn with mismatch p (see module doc)."""
+    spec = mismatch_spec(p)
+    rng = np.random.default_rng(seed)
+    out = copy.deepcopy(ir)
+    if out.proj is not None:
+        out.proj = _bank(rng, out.proj, spec)
+    for layer in out.layers:
+        layer.candidate = _bank(rng, layer.candidate, spec)
+        if layer.threshold is not None:
+            layer.threshold = _bank(rng, layer.threshold, spec)
+        layer.alpha = (np.asarray(layer.alpha) * _factors(rng, spec["igain"], layer.n)).tolist()
+        if layer.kind == "schmitt":
+            beta2 = (np.asarray(layer.beta1) + np.asarray(layer.delta)) * _factors(rng, spec["ithresh"], layer.n)
+            delta = np.asarray(layer.delta) * _factors(rng, spec["iwidth"], layer.n)
+            delta = np.minimum(delta, beta2 * 0.999)      # keep beta1 > 0: a physical threshold
+            layer.delta, layer.beta1 = delta.tolist(), (beta2 - delta).tolist()
+        if layer.kind == "cmru":
+            n_stages = 2 * layer.ladder_k
+            layer.ladder_scale = [
+                {k: _factors(rng, spec["ladder"], n_stages).tolist() for k in LADDER_PARAMS}
+                for _ in range(layer.n)]
+    out.readout = _bank(rng, out.readout, spec)
+    out.mismatch = {"p": spec, "seed": int(seed)}
+    # mismatch may push a gain just past the nominal realisable range: that is the physics
+    banks = [out.readout] + ([out.proj] if out.proj else []) + \
+        [b for lay in out.layers for b in (lay.candidate, lay.threshold) if b is not None]
+    widest = max(abs(v) for bank in banks for row in bank.gains for v in row)
+    out.quantization = {**out.quantization,
+                        "gain_max": max(float(out.quantization.get("gain_max", 0.0)), widest)}
+    try:
+        validate(out)
+    except IRError as exc:
+        raise IRError(f"mismatch draw (seed {seed}) gave an invalid circuit: {exc}") from None
+    return out
