@@ -1,0 +1,235 @@
+"""Single-cell test benches (netlist text + probe names) from the hardware IR.
+
+`sweep_bench`: a slow triangular sweep of one cell's input current, up then
+down, for one channel or every channel of a layer in ONE netlist (each cell
+its own PWL sweep source, its own output sense source). Cells:
+
+    schmitt  bist_latch (model="latch") or bist_dyn (model="dynamic") with
+             igain = alpha, ithresh = beta1 + delta, iwidth = delta;
+             sweep lo -> beta2 + margin*delta -> lo, lo = min(0, beta1 - 0.1 delta)
+             (0 as a first-quadrant cell sees it; below 0 only when beta1 < 0.1 delta,
+             so that the down switch is resolved)
+    bmru     bist_sym (latch) with its beta port held at a constant |beta| =
+             |threshold bias| of the channel (1 unit if that is ~0, noted);
+             c swept -X -> +X -> -X, X = |beta| (1 + margin).
+             model="dynamic": the symmetric cell has no dynamic subcircuit; its
+             dynamic model is bist_dyn with the window -|beta|..+|beta|
+             (ithresh = |beta|, iwidth = 2|beta|), state s = 2u - 1.
+    cmru     the ladder stage: bist_latch / bist_dyn with ithresh = c0 + h,
+             iwidth = 2h (LadderDesign), one cell per layer; sweep from
+             c0 - h - margin*2h to c0 + h + margin*2h.
+
+Resolution: the transient's maximum step moves every sweep by at most
+`resolution` (default 0.1 %) of that cell's width, so interpolated switching
+points are resolved far below the 2 % goal (the latch commits exactly at its
+thresholds; the dynamic cell lags a fold by ~(rate*tauc/width)^(2/3), kept
+~0.2 % of the width by the sweep duration).
+
+`ladder_hold_bench`: 2K+1 copies of the CMRU ladder of one channel, each
+preset on one rung k = -K..K, no update input: the held levels.
+
+Conventions as in builder.py: PySpice `Circuit`, the library inlined from
+`LIBRARY.read_text()`, currents in A in the netlist, in units in the API.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from PySpice.Spice.Netlist import Circuit
+
+from ..analysis.hysteresis import CellWindow, cell_window, check_index
+from ..hw.ir import HardwareIR
+from ..spice.ladder import ladder_subckt
+from ..spice.library import LIBRARY
+
+__all__ = ["BenchCell", "Bench", "LadderHoldBench", "sweep_bench", "ladder_hold_bench",
+           "MODELS", "DYN_TAUC_S", "DYN_LOOPGAIN"]
+
+MODELS = ("latch", "dynamic")
+DYN_TAUC_S = 10e-6       # bist_dyn defaults (circuits/cosim.lib)
+DYN_LOOPGAIN = 20.0
+LATCH_HALF_S = 0.1       # latch sweeps: the time scale does not matter (algebraic cell)
+DYN_RATE = 1e-4          # dynamic sweeps: rate * tauc / width, sets the fold lag
+
+
+def _num(v: float) -> str:
+    return f"{v:.12g}"
+
+
+@dataclass
+class BenchCell:
+    """One swept cell of a bench. Currents in units.
+
+    input_probe: ngspice vector of the input in units (1 V per unit node);
+    state_probe: the state node (V); state = state_offset + state_scale * V;
+    output_probe: output current (A) through a 0 V sense source;
+    lo, hi: sweep limits; s0: initial state (in state units, after the mapping).
+    """
+    layer: int
+    channel: int | None
+    window: CellWindow
+    subckt: str
+    instance: str
+    lo: float
+    hi: float
+    s0: float
+    input_probe: str
+    state_probe: str
+    output_probe: str
+    state_offset: float = 0.0
+    state_scale: float = 1.0
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Bench:
+    text: str
+    cells: list
+    model: str
+    t_half_s: float
+    t_stop_s: float
+    t_step_s: float
+    i_unit_a: float
+
+
+def _sweep_range(win: CellWindow, margin: float) -> tuple[float, float]:
+    w = win.width if win.width > 0 else max(0.1 * abs(win.up), 0.05)
+    if win.kind == "bmru":
+        x = win.up * (1 + margin)
+        return -x, x
+    if win.kind == "schmitt":
+        return min(0.0, win.down - 0.1 * w), win.up + margin * w
+    return win.down - margin * w, win.up + margin * w
+
+
+def _window_range(win: CellWindow, margin: float) -> tuple[float, float]:
+    """Symmetric range around the window (for fixed-point diagrams)."""
+    w = win.width if win.width > 0 else max(0.1 * abs(win.up), 0.05)
+    return win.down - margin * w, win.up + margin * w
+
+
+def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model: str = "latch",
+                margin: float = 0.5, resolution: float = 1e-3, around_window: bool = False,
+                tauc_s: float = DYN_TAUC_S, loopgain: float = DYN_LOOPGAIN,
+                max_points: int = 40000) -> Bench:
+    """Triangular-sweep bench of cell (layer, channel); channel None = every
+    channel of the layer (a CMRU layer has one cell: its ladder stage).
+
+    model: "latch" (as exported) or "dynamic" (bist_dyn, calibrated folds).
+    margin: sweep beyond the window, as a fraction of its width.
+    resolution: largest input change per time step, fraction of the width.
+    around_window: sweep window.down - margin*width .. window.up + margin*width
+    for every kind (fixed-point diagrams) instead of the ranges above.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if not margin > 0 or not 0 < resolution < 0.1:
+        raise ValueError("need margin > 0 and 0 < resolution < 0.1")
+    lay = check_index(ir, layer, channel)
+    iu = ir.timing.i_unit_a
+    if lay.kind == "cmru":
+        chans = [channel]
+    else:
+        chans = list(range(lay.n)) if channel is None else [channel]
+    c = Circuit(f"cosim sweep bench: layer {layer} ({lay.kind}), "
+                f"{'all channels' if channel is None else f'channel {channel}'}, {model} model")
+    plan, ratio = [], 0.0
+    for ch in chans:
+        win = cell_window(ir, layer, ch)
+        lo, hi = (_window_range if around_window else _sweep_range)(win, margin)
+        w = win.width if win.width > 0 else (hi - lo) * 1e-3
+        ratio = max(ratio, (hi - lo) / w)
+        plan.append((ch, win, lo, hi))
+    dyn = model == "dynamic"
+    t_half = max(0.02, ratio * tauc_s / DYN_RATE) if dyn else LATCH_HALF_S
+    n_half = int(min(max(math.ceil(ratio / resolution), 1000), max_points // 2))
+    t_step = t_half / n_half
+    cells = []
+    for ch, win, lo, hi in plan:
+        tag = f"{ch}" if ch is not None else "s"
+        inst, node, out = f"l{layer}c{tag}", f"in{tag}", f"o{tag}"
+        c.PieceWiseLinearCurrentSource(f"s{tag}", c.gnd, node,
+                                       values=[(0.0, lo * iu), (t_half, hi * iu), (2 * t_half, lo * iu)])
+        off, scale = 0.0, 1.0
+        if win.kind == "bmru" and not dyn:
+            sub, s0 = "bist_sym", -1
+            params = dict(igain=_num(win.alpha * iu), iunit=_num(iu), s0=s0)
+            c.I(f"b{tag}", c.gnd, f"bt{tag}", _num(win.up * iu))  # constant |beta| into the beta port
+            c.X(inst, sub, node, f"bt{tag}", out, **params)
+            in_probe = f"v(x{inst}.xc)"
+        else:
+            sub, s0 = ("bist_dyn" if dyn else "bist_latch"), 0
+            params = dict(igain=_num(win.alpha * iu), ithresh=_num(win.up * iu),
+                          iwidth=_num(win.width * iu), iunit=_num(iu), s0=s0)
+            if dyn:
+                params.update(tauc=_num(tauc_s), loopgain=_num(loopgain))
+            if win.kind == "bmru":  # dynamic symmetric cell: u in [0, 1] -> s = 2u - 1
+                off, scale, s0 = -1.0, 2.0, -1
+            c.X(inst, sub, node, out, **params)
+            in_probe = f"v(x{inst}.x)"
+        c.V(out, out, c.gnd, 0)
+        cells.append(BenchCell(layer=layer, channel=ch, window=win, subckt=sub, instance=f"x{inst}",
+                               lo=lo, hi=hi, s0=s0, input_probe=in_probe,
+                               state_probe=f"v(x{inst}.u)", output_probe=f"i(v{out})",
+                               state_offset=off, state_scale=scale, params=params))
+    body = str(c).rstrip()
+    if body.endswith(".end"):
+        body = body[: -len(".end")].rstrip()
+    opts = ".options xtrtol=7" + (" method=gear" if model == "dynamic" else "")
+    text = "\n".join([
+        body,
+        "* ---- subcircuit library (circuits/cosim.lib) ----",
+        LIBRARY.read_text(),
+        opts,
+        f".tran {_num(t_step)} {_num(2 * t_half)} 0 {_num(t_step)}",
+        ".end", ""])
+    return Bench(text=text, cells=cells, model=model, t_half_s=t_half, t_stop_s=2 * t_half,
+                 t_step_s=t_step, i_unit_a=iu)
+
+
+@dataclass
+class LadderHoldBench:
+    text: str
+    K: int
+    rungs: list            # preset rung of each ladder copy, -K..K
+    level_probes: list     # v(x..lvl): level in rungs (V)
+    current_probes: list   # i(v..): output current (A) = alpha * level
+    alpha: float           # units
+    t_stop_s: float
+    sample_times_s: list   # (k + sample_frac) dt, k = 0..n_steps-1
+
+
+def ladder_hold_bench(ir: HardwareIR, layer: int, channel: int, *, n_steps: int = 10,
+                      cell: str = "latch") -> LadderHoldBench:
+    """2K+1 copies of the ladder of CMRU channel (layer, channel), copy k preset
+    on rung k (k = -K..K), update input left open (no input), for n_steps steps."""
+    lay = check_index(ir, layer, channel)
+    if lay.kind != "cmru":
+        raise ValueError(f"layer {layer} is a {lay.kind} layer: the ladder of levels needs a CMRU layer")
+    if channel is None:
+        raise ValueError(f"layer {layer} (cmru): choose a channel 0..{lay.n - 1}")
+    if n_steps < 1:
+        raise ValueError("n_steps must be >= 1")
+    t, d, iu, K = ir.timing, lay.ladder, ir.timing.i_unit_a, lay.ladder_k
+    name = f"ladder_hold_k{K}"
+    sub = ladder_subckt(K, name, c0=d.c0 * iu, h=d.h * iu, w=d.w * iu, a=d.a * iu, tau=d.tau_s,
+                        iunit=iu, cell=cell)
+    alpha = float(lay.alpha[channel])
+    c = Circuit(f"cosim ladder hold bench: layer {layer} channel {channel}, K={K}, {cell} cells")
+    rungs = list(range(-K, K + 1))
+    lv, cur = [], []
+    for j, k in enumerate(rungs):
+        c.X(f"h{j}", name, f"u{j}", f"o{j}", alpha=_num(alpha * iu), s0=k)
+        c.V(f"o{j}", f"o{j}", c.gnd, 0)
+        lv.append(f"v(xh{j}.lvl)")
+        cur.append(f"i(vo{j})")
+    body = str(c).rstrip()
+    if body.endswith(".end"):
+        body = body[: -len(".end")].rstrip()
+    t_stop = n_steps * t.dt_s
+    opts = ".options xtrtol=7" + (" method=gear" if cell == "dynamic" else "")
+    text = "\n".join([body, sub, opts, f".tran {_num(t.dt_s / 20)} {_num(t_stop)}", ".end", ""])
+    ts = [(k + t.sample_frac) * t.dt_s for k in range(n_steps)]
+    return LadderHoldBench(text=text, K=K, rungs=rungs, level_probes=lv, current_probes=cur,
+                           alpha=alpha, t_stop_s=t_stop, sample_times_s=ts)

@@ -1,0 +1,160 @@
+"""Fixed-point diagram of one cell (SPEC 4): model S-curve + circuit sweeps (+ CMRU ladder).
+
+    ir = load_ir("models/schmitt_digits")
+    res = fixedpoints(ir, layer=0, channel=3)
+    plot(res, "fp.png", ir)
+    print(format_summary(res))
+
+The cell is the dynamic bistable model (bist_dyn, calibrated folds): its
+fixed points versus a constant input from the cell equations, and a slow
+ngspice sweep up and down (the two stable branches, the folds). For a BMRU
+channel the symmetric cell's dynamic model (window -|beta|..+|beta|); for a
+CMRU channel the ladder stage (window c0 -+ h) and the ladder's stable levels
+k * alpha, k = -K..K, held with no input by the exported (latch) ladder.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .hysteresis import GOAL, check_figure_path, load_ir
+
+__all__ = ["fixedpoints", "plot", "format_summary", "add_cli", "load_ir"]
+
+
+def fixedpoints(ir, layer: int, channel: int, *, loopgain: float = 20.0, margin: float = 0.5,
+                hold_steps: int = 10, seed: int = 0, timeout_s: float = 120.0,
+                driver: str = "subprocess"):
+    """FixedPointResult of cell (layer, channel): model fixed points over the
+    input range window -+ margin*width, compared with a bist_dyn sweep (and, for
+    CMRU, the ladder held on every rung for `hold_steps` steps)."""
+    import numpy as np
+
+    from ..analysis.fixedpoints import analyse_fixed_points, ladder_levels
+    from ..analysis.hysteresis import cell_window, check_index
+    from ..netlist.benches import ladder_hold_bench, sweep_bench
+    from ..spice import run_netlist
+
+    if not loopgain > 4.5:
+        raise ValueError(f"loopgain must be > 4.5 (the cell is bistable only for m > 4), got {loopgain:g}")
+    lay = check_index(ir, layer, channel)
+    if channel is None:
+        raise ValueError(f"layer {layer} ({lay.kind}): choose a channel 0..{lay.n - 1}")
+    if not cell_window(ir, layer, channel).width > 0:
+        raise ValueError(f"layer {layer} channel {channel} has hysteresis width 0 (a comparator): "
+                         "no bistable range, no fixed-point diagram")
+    bench = sweep_bench(ir, layer, channel, model="dynamic", around_window=True, margin=margin,
+                        loopgain=loopgain)
+    res = run_netlist(bench.text, timeout_s=timeout_s, seed=seed, driver=driver)
+    cell = bench.cells[0]
+    wall = res.wall_s
+    ladder = None
+    if lay.kind == "cmru":
+        hb = ladder_hold_bench(ir, layer, channel, n_steps=hold_steps)
+        hr = run_netlist(hb.text, timeout_s=timeout_s, seed=seed, driver=driver)
+        wall += hr.wall_s
+        scale = hb.alpha * ir.timing.i_unit_a
+        measured = np.array([hr.sample(p, hb.sample_times_s) / scale for p in hb.current_probes])
+        ladder = ladder_levels(hb.K, hb.alpha, measured)
+    # u node of bist_dyn = fraction of the swing (s = 2u - 1 for the symmetric cell)
+    return analyse_fixed_points(cell.window, layer=layer, channel=channel, loopgain=loopgain,
+                                lo=cell.lo, hi=cell.hi, sweep_x=res[cell.input_probe],
+                                sweep_u=res[cell.state_probe], ladder=ladder, wall_s=wall)
+
+
+def plot(result, path, ir=None, title: str | None = None) -> Path:
+    """Fixed-point figure (S-curve + circuit sweeps; ladder panel for CMRU)."""
+    from ..plots.fixedpoints import plot_fixed_points
+
+    iu = ir.timing.i_unit_a if ir is not None else 1e-9
+    return plot_fixed_points(result, path, title=title, i_unit_a=iu)
+
+
+def format_summary(r, i_unit_a: float = 1e-9, goal: float = GOAL) -> str:
+    nA = i_unit_a / 1e-9
+    what = {"schmitt": "first-quadrant cell", "bmru": "symmetric BMRU cell", "cmru": "CMRU ladder stage"}
+    lines = [f"fixed points, layer {r.layer} channel {r.channel} ({what[r.kind]}), dynamic model: "
+             f"loop gain {r.loopgain:g}, k = {r.k:.4g}/unit, w_i = {r.wi:.4g}, t_i = {r.ti:.4g} units",
+             f"  model: stable branches end at state {r.u_fold_low:.3f} (low, at beta2) and "
+             f"{r.u_fold_high:.3f} (high, at beta1); unstable branch over "
+             f"[{r.unstable_x[0] * nA:.4f}, {r.unstable_x[1] * nA:.4f}] nA = [beta1, beta2] = "
+             f"[{r.beta1 * nA:.4f}, {r.beta2 * nA:.4f}] nA ({'exact' if r.unstable_exact else 'MISMATCH'})",
+             "  fixed points found: " + ", ".join(f"{n} at {x * nA:.4f} nA"
+                                                  for x, n in r.n_fixed_points.items())]
+    c = r.circuit
+    if c is not None:
+        def pct(v):
+            return "none" if v is None else f"{100 * v:+.2f}%"
+        ok = (c.fold_err_up is not None and c.fold_err_down is not None
+              and max(abs(c.fold_err_up), abs(c.fold_err_down)) <= goal)
+        fu = "none" if c.fold_up is None else f"{c.fold_up * nA:.4f}"
+        fd = "none" if c.fold_down is None else f"{c.fold_down * nA:.4f}"
+        lines += [f"  circuit sweep: up fold {fu} nA (beta2 {r.beta2 * nA:.4f}, {pct(c.fold_err_up)} "
+                  f"of width), down fold {fd} nA (beta1 {r.beta1 * nA:.4f}, "
+                  f"{pct(c.fold_err_down)}) {'ok' if ok else 'FAIL'}",
+                  f"  branches: max distance from the predicted stable branch {c.max_dist:.2e} "
+                  f"(min(|dx|/width, |du|)), state error away from the folds {c.max_state_err:.2e}; "
+                  f"{c.n_transition}/{c.n_samples} samples in the jumps; ngspice {r.wall_s:.2f} s"]
+    lad = r.ladder
+    if lad is not None:
+        lines.append(f"  ladder: K = {lad.K}, stable levels k*alpha = "
+                     f"{', '.join(f'{v * nA:.3g}' for v in lad.levels)} nA")
+        if lad.max_level_err is not None:
+            lines.append(f"  circuit ladder held every rung with no input: "
+                         f"{'yes' if lad.all_held else 'NO'}, max level error "
+                         f"{lad.max_level_err:.2e} rung")
+    if r.note:
+        lines.append(f"  note: {r.note}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- CLI
+
+EPILOG = """examples:
+  cosim fixedpoints models/schmitt_digits --layer 0 --channel 3 --out fp_schmitt3.png
+  cosim fixedpoints models/bmru_flipflop --channel 0 --out fp_bmru0.png
+  cosim fixedpoints models/cmru_counting --channel 2 --out fp_cmru2.png    # stage + ladder levels
+  cosim fixedpoints netlists/schmitt_digits.hw.json --channel 12 --out fp12.png --json fp12.json
+
+MODEL is a checkpoint folder (quantized with --bits, default 6) or a .hw.json IR
+file. The S-curve is that of the dynamic cell model (bist_dyn, folds calibrated
+to beta2 / beta1); the circuit markers come from a slow ngspice sweep up and down."""
+
+
+def _cmd_fixedpoints(args) -> None:
+    out = check_figure_path(args.out)
+    ir = load_ir(args.model, bits=args.bits)
+    res = fixedpoints(ir, args.layer, args.channel, loopgain=args.loopgain, seed=args.seed,
+                      timeout_s=args.timeout)
+    plot(res, out, ir)
+    print(format_summary(res, ir.timing.i_unit_a))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(res.to_dict(), indent=1))
+        print(f"  wrote {out}, {args.json}")
+    else:
+        print(f"  wrote {out}")
+
+
+def add_cli(sub) -> argparse.ArgumentParser:
+    """Register `fixedpoints` on an argparse subparsers object (handler in `func`)."""
+    p = sub.add_parser("fixedpoints", help="fixed-point (bifurcation) diagram of one cell: "
+                                           "model S-curve / CMRU ladder vs ngspice sweeps",
+                       description="Fixed points (stable and unstable) of a cell's state versus a "
+                                   "constant input, from the dynamic cell equations, compared with "
+                                   "slow ngspice sweeps from both sides; for CMRU also the ladder "
+                                   "of stable levels.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    p.add_argument("model", help="checkpoint folder or .hw.json IR file")
+    p.add_argument("--layer", type=int, default=0, help="cell layer index (default 0)")
+    p.add_argument("--channel", type=int, default=0, help="channel index (default 0)")
+    p.add_argument("--out", required=True, help="figure to write (.png, .svg or .pdf)")
+    p.add_argument("--loopgain", type=float, default=20.0,
+                   help="dynamic cell loop gain m = k*w_i (> 4; default 20, the library's)")
+    p.add_argument("--bits", type=int, default=6, help="quantization bits for a checkpoint (default 6)")
+    p.add_argument("--json", default=None, help="also write the result as JSON here")
+    p.add_argument("--timeout", type=float, default=120.0, help="ngspice time limit (s)")
+    p.add_argument("--seed", type=int, default=0, help="ngspice seed (the sweep is deterministic)")
+    p.set_defaults(func=_cmd_fixedpoints)
+    return p

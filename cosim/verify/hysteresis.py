@@ -1,0 +1,165 @@
+"""Hysteresis check of single cells (SPEC 4): bench -> ngspice -> switching points -> plot.
+
+    ir = load_ir("models/schmitt_digits")            # checkpoint folder (6 bits) or .hw.json
+    results = hysteresis(ir, layer=0)                # every channel, one netlist
+    plot(results, "hyst.png")
+    print(format_summary(results))
+
+`add_cli(sub)` registers `cosim hysteresis`. Heavy imports (PySpice, torch,
+matplotlib) happen inside the functions so `cosim --help` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+__all__ = ["load_ir", "hysteresis", "plot", "format_summary", "add_cli", "GOAL"]
+
+#: acceptance goal: |switching error| <= 2 % of the hysteresis width
+GOAL = 0.02
+FIG_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def load_ir(model, bits: int = 6):
+    """HardwareIR from a checkpoint folder (quantized to `bits`) or a `.hw.json` IR file."""
+    from ..hw.ir import HardwareIR
+
+    p = Path(model)
+    if p.is_dir():
+        from ..hw.mapping import model_to_ir
+        from ..models import load
+
+        m, doc = load(p)
+        ir, _ = model_to_ir(m, doc, bits=bits, name=p.name, source=str(p))
+        return ir
+    if p.is_file() and p.name.endswith(".json"):
+        return HardwareIR.load(p)
+    if p.exists():
+        raise ValueError(f"{model}: expected a checkpoint folder or a .hw.json IR file")
+    raise ValueError(f"{model}: no such checkpoint folder or .hw.json IR file")
+
+
+def check_figure_path(path) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in FIG_SUFFIXES:
+        raise ValueError(f"--out {path}: the figure needs a suffix {', '.join(FIG_SUFFIXES)}")
+    return p
+
+
+def hysteresis(ir, layer: int, channel: int | None = None, *, model: str = "latch",
+               seed: int = 0, timeout_s: float = 120.0, driver: str = "subprocess",
+               margin: float = 0.5, resolution: float = 1e-3) -> list:
+    """Slow triangular sweep of cell (layer, channel) in ngspice; channel None =
+    every channel of the layer in one netlist (a CMRU layer: its ladder stage).
+
+    model: "latch" (the cell as exported) or "dynamic" (bist_dyn).
+    Returns a list of `analysis.hysteresis.HysteresisResult` (currents in
+    units; errors as signed fractions of the width), each with the circuit and
+    software traces for `plot`. Raises ValueError on a bad layer / channel."""
+    from ..analysis.hysteresis import measure_hysteresis, software_states
+    from ..netlist.benches import sweep_bench
+    from ..spice import run_netlist
+
+    bench = sweep_bench(ir, layer, channel, model=model, margin=margin, resolution=resolution)
+    res = run_netlist(bench.text, timeout_s=timeout_s, seed=seed, driver=driver)
+    out = []
+    for cell in bench.cells:
+        x = res[cell.input_probe]
+        state = cell.state_offset + cell.state_scale * res[cell.state_probe]
+        soft = software_states(cell.window, x)
+        out.append(measure_hysteresis(x, state, cell.window, layer=layer, channel=cell.channel,
+                                      model=model, i_unit_a=bench.i_unit_a, wall_s=res.wall_s,
+                                      software=soft))
+    return out
+
+
+def plot(results, path, title: str | None = None) -> Path:
+    """Loop figure of `hysteresis` results (one panel per cell)."""
+    from ..plots.hysteresis import plot_hysteresis
+
+    return plot_hysteresis(results, path, title=title)
+
+
+def _pct(v) -> str:
+    return "   none" if v is None else f"{100 * v:+7.2f}%"
+
+
+def format_summary(results, goal: float = GOAL) -> str:
+    """Short table: switching points (nA) and errors (% of width) per cell."""
+    if not results:
+        return "no cells"
+    r0 = results[0]
+    nA = r0.i_unit_a / 1e-9
+    lines = [f"hysteresis, layer {r0.layer} ({r0.kind}, {r0.model} model): {len(results)} "
+             f"cell{'s' if len(results) != 1 else ''}, ngspice {r0.wall_s:.2f} s",
+             f"  {'cell':>8} {'up nA':>9} {'expect':>9} {'err':>8}   {'down nA':>9} {'expect':>9} "
+             f"{'err':>8}  {'width':>7}"]
+    for r in results:
+        name = "stage" if r.channel is None else f"ch {r.channel}"
+        mu = "     none" if r.measured_up is None else f"{r.measured_up * nA:9.4f}"
+        md = "     none" if r.measured_down is None else f"{r.measured_down * nA:9.4f}"
+        flag = "ok" if r.ok(goal) else "FAIL"
+        lines.append(f"  {name:>8} {mu} {r.expected_up * nA:9.4f} {_pct(r.err_up)}   {md} "
+                     f"{r.expected_down * nA:9.4f} {_pct(r.err_down)}  {r.width * nA:7.4f}  {flag}")
+    for r in results:
+        if r.note:
+            lines.append(f"  note ({'stage' if r.channel is None else f'ch {r.channel}'}): {r.note}")
+    worst_up = max((abs(r.err_up) if r.err_up is not None else float("inf")) for r in results)
+    worst_dn = max((abs(r.err_down) if r.err_down is not None else float("inf")) for r in results)
+    n_ok = sum(r.ok(goal) for r in results)
+    lines.append(f"  max |error|: up {100 * worst_up:.2f}%, down {100 * worst_dn:.2f}% of the width "
+                 f"(goal {100 * goal:g}%): {n_ok}/{len(results)} cells within the goal")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- CLI
+
+EPILOG = """examples:
+  cosim hysteresis models/schmitt_digits --layer 0 --out hyst.png             # all 16 channels
+  cosim hysteresis models/bmru_flipflop --layer 0 --channel 3 --out bmru3.png
+  cosim hysteresis netlists/cmru_counting.hw.json --out stage.png           # ladder stage
+  cosim hysteresis models/schmitt_digits --channel 5 --cell-model dynamic --out dyn5.png
+
+MODEL is a checkpoint folder (quantized with --bits, default 6) or a .hw.json IR
+file. Errors are (measured - expected) / width: schmitt width delta (up at beta2,
+down at beta1), bmru 2|beta| (up at +|beta|, down at -|beta|), cmru stage 2h
+(up at c0 + h, down at c0 - h). Goal: |error| <= 2 %."""
+
+
+def _cmd_hysteresis(args) -> None:
+    out = check_figure_path(args.out)
+    ir = load_ir(args.model, bits=args.bits)
+    results = hysteresis(ir, args.layer, args.channel, model=args.cell_model, seed=args.seed,
+                         timeout_s=args.timeout)
+    plot(results, out)
+    print(format_summary(results))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps([r.to_dict() for r in results], indent=1))
+        print(f"  wrote {out}, {args.json}")
+    else:
+        print(f"  wrote {out}")
+
+
+def add_cli(sub) -> argparse.ArgumentParser:
+    """Register `hysteresis` on an argparse subparsers object (handler in `func`)."""
+    p = sub.add_parser("hysteresis", help="slow input sweep of single cells in ngspice: "
+                                          "switching points vs the software thresholds, loop plot",
+                       description="Sweep one cell's input current slowly up then down in ngspice, "
+                                   "extract the up/down switching points and compare them with "
+                                   "the thresholds of the software cell; plot the loop.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    p.add_argument("model", help="checkpoint folder or .hw.json IR file")
+    p.add_argument("--layer", type=int, default=0, help="cell layer index (default 0)")
+    p.add_argument("--channel", type=int, default=None,
+                   help="channel index (default: every channel of the layer, one netlist)")
+    p.add_argument("--out", required=True, help="figure to write (.png, .svg or .pdf)")
+    p.add_argument("--cell-model", choices=["latch", "dynamic"], default="latch",
+                   help="bistable cell model: latch (as exported, default) or dynamic")
+    p.add_argument("--bits", type=int, default=6, help="quantization bits for a checkpoint (default 6)")
+    p.add_argument("--json", default=None, help="also write the results as JSON here")
+    p.add_argument("--timeout", type=float, default=120.0, help="ngspice time limit (s)")
+    p.add_argument("--seed", type=int, default=0, help="ngspice seed (the sweep is deterministic)")
+    p.set_defaults(func=_cmd_hysteresis)
+    return p
