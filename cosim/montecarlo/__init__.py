@@ -1,0 +1,1 @@
+"""Monte-Carlo robustness studies: mismatch and noise, identical in circuit and software."""
