@@ -104,6 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--models", default="models", help="folder of shipped checkpoints")
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=_cmd_demo)
+
+    from .montecarlo.cli import add_cli as add_montecarlo
+    from .verify.fixedpoints import add_cli as add_fixedpoints
+    from .verify.hysteresis import add_cli as add_hysteresis
+    from .verify.report import add_cli as add_verify
+
+    add_verify(sub)
+    add_hysteresis(sub)
+    add_fixedpoints(sub)
+    add_montecarlo(sub)
     return p
 
 

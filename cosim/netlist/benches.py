@@ -42,6 +42,7 @@ from ..analysis.hysteresis import CellWindow, cell_window, check_index
 from ..hw.ir import HardwareIR
 from ..spice.ladder import ladder_subckt
 from ..spice.library import LIBRARY
+from .builder import LATCH_EPS
 
 __all__ = ["BenchCell", "Bench", "LadderHoldBench", "sweep_bench", "ladder_hold_bench",
            "MODELS", "DYN_TAUC_S", "DYN_LOOPGAIN"]
@@ -154,7 +155,7 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
         off, scale = 0.0, 1.0
         if win.kind == "bmru" and not dyn:
             sub, s0 = "bist_sym", -1
-            params = dict(igain=_num(win.alpha * iu), iunit=_num(iu), s0=s0)
+            params = dict(igain=_num(win.alpha * iu), iunit=_num(iu), s0=s0, eps=LATCH_EPS)
             c.I(f"b{tag}", c.gnd, f"bt{tag}", _num(win.up * iu))  # constant |beta| into the beta port
             c.X(inst, sub, node, f"bt{tag}", out, **params)
             in_probe = f"v(x{inst}.xc)"
@@ -164,6 +165,8 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
                           iwidth=_num(win.width * iu), iunit=_num(iu), s0=s0)
             if dyn:
                 params.update(tauc=_num(tauc_s), loopgain=_num(loopgain))
+            else:
+                params.update(eps=LATCH_EPS)     # the latch exactly as whole-model netlists use it
             if win.kind == "bmru":  # dynamic symmetric cell: u in [0, 1] -> s = 2u - 1
                 off, scale, s0 = -1.0, 2.0, -1
             c.X(inst, sub, node, out, **params)

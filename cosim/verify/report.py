@@ -24,25 +24,28 @@ LADDER_GOAL = 0.01          # level error, fraction of alpha
 
 
 def _hysteresis(ir, out: Path) -> dict:
-    from .hysteresis import hysteresis, plot_hysteresis_result
+    from .hysteresis import hysteresis, plot
 
     cells, worst = [], 0.0
     for l in range(len(ir.layers)):
         results = hysteresis(ir, l)
         for r in results:
-            d = r.to_dict()
-            cells.append(d)
-            worst = max(worst, abs(d["up_error_frac"]), abs(d["down_error_frac"]))
-        plot_hysteresis_result(results[0], out / f"hysteresis_l{l}_c{results[0].channel}.png")
+            cells.append(r.to_dict())
+            errs = [r.err_up, r.err_down]
+            worst = max(worst, *(abs(e) if e is not None else float("inf") for e in errs))
+        plot(results, out / f"hysteresis_l{l}.png")
     return {"cells": cells, "max_error_frac": worst, "ok": worst <= HYSTERESIS_GOAL}
 
 
 def _fixedpoints(ir, out: Path) -> dict:
-    from .fixedpoints import fixedpoints, plot_fixedpoints_result
+    from .fixedpoints import fixedpoints, format_summary, plot
 
-    r = fixedpoints(ir, 0, 0)
-    plot_fixedpoints_result(r, out / "fixedpoints_l0_c0.png")
-    return r.to_dict()
+    layer = ir.layers[0]
+    widths = [b for b in (layer.delta or [])] if layer.kind == "schmitt" else [1.0] * layer.n
+    channel = max(range(layer.n), key=lambda c: widths[c])   # the widest window shows best
+    r = fixedpoints(ir, 0, channel)
+    plot(r, out / f"fixedpoints_l0_c{channel}.png", ir)
+    return {**r.to_dict(), "summary": format_summary(r, ir.timing.i_unit_a).splitlines()[0]}
 
 
 def _ladders(ir, out: Path) -> dict:
@@ -114,7 +117,10 @@ def format_report(report: dict, out_dir) -> str:
             "<= 2%", h["ok"])
     fp = report.get("fixedpoints")
     if fp:
-        row("fixed points", str(fp.get("summary", "see report.json")))
+        c = fp.get("circuit") or {}
+        row("fixed points", f"l{fp['layer']} ch {fp['channel']}: unstable branch = [beta1, beta2]: "
+            f"{fp['unstable_exact']}; folds {100 * (c.get('fold_err_up') or 0):+.2f}% / "
+            f"{100 * (c.get('fold_err_down') or 0):+.2f}% of width", "", fp["unstable_exact"])
     lad = report.get("ladder")
     if lad:
         K = lad["channels"][0]["K"]
@@ -131,3 +137,32 @@ def format_report(report: dict, out_dir) -> str:
             rows.append(f"    disagreement: seq {d['sequence']} step {d['step']} layer {d['layer']} "
                         f"ch {d['channel']}: circuit {d['circuit']:g} vs {d['software']:g}, margin {d['margin']:.3g}")
     return "\n".join(rows)
+
+
+EPILOG = """examples:
+  cosim verify models/cmru_counting --out reports/cmru_counting
+  cosim verify models/schmitt_digits --sequences 50 --out reports/digits"""
+
+
+def _cmd_verify(args) -> None:
+    report = verify_model(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
+                          seed=args.seed, progress=not args.quiet)
+    print(format_report(report, args.out))
+    print(f"  plots: {', '.join(report['plots'])}")
+
+
+def add_cli(sub):
+    """Register `verify` on an argparse subparsers object."""
+    import argparse
+
+    p = sub.add_parser("verify", help="export + simulate + compare a model end to end; report and plots",
+                       description=__doc__, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help="checkpoint folder")
+    p.add_argument("--out", required=True, help="report folder (report.json, PNG plots, ngspice logs)")
+    p.add_argument("--sequences", type=int, default=20, help="held-out sequences for the agreement check")
+    p.add_argument("--bits", type=int, default=6, help="quantization bits (2-16)")
+    p.add_argument("--seed", type=int, default=0, help="ngspice seed (recorded)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_verify)
+    return p
