@@ -12,6 +12,26 @@ class CLIError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
 
+def _taus(text: str) -> list:
+    try:
+        taus = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not taus or min(taus) < 1.0:
+        raise argparse.ArgumentTypeError(f"time constants must be >= 1 step, got {text!r}")
+    return taus
+
+
+def _periods(text: str) -> list:
+    try:
+        periods = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not periods or any(q != 0 and q < 2 for q in periods):
+        raise argparse.ArgumentTypeError(f"periods must be 0 or >= 2 steps, got {text!r}")
+    return periods
+
+
 def _cmd_train(args) -> None:
     from .models.recipe import train_and_save
     from .models.train import TrainConfig
@@ -27,6 +47,8 @@ def _cmd_train(args) -> None:
     doc = train_and_save(args.out, args.cell, task, tcfg, command, progress=not args.quiet,
                          hidden=args.hidden, layers=args.layers, ladder=args.ladder,
                          init_state=args.init_state, pool=args.pool, proj=args.proj,
+                         readout_all=args.readout_all, taus=args.taus,
+                         learn_taus=not args.fixed_taus, periods=args.periods,
                          eps=args.eps_end if args.eps_end is not None else None)
     m = doc["metrics"]
     print(f"test score ({m['kind']}): {m['test_score']:.4f}  -> {args.out}")
@@ -66,8 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ladder", type=int, default=None, help="finite ladder K (|s| <= K)")
     t.add_argument("--init-state", type=float, default=None,
                    help="fix the initial state (default: learn it in {-1,+1})")
-    t.add_argument("--pool", choices=["last", "mean"], default="last",
-                   help="sequence output: last step or mean over steps")
+    t.add_argument("--pool", choices=["last", "mean", "lowpass"], default="last",
+                   help="sequence output: last step, mean over steps, or last step of a "
+                        "filter bank on the readout inputs (low-pass, see --taus/--periods)")
+    t.add_argument("--readout-all", action="store_true",
+                   help="read out from all layers' outputs, not only the last layer")
+    t.add_argument("--taus", type=_taus, default=None,
+                   help="lowpass: comma-separated time constants in steps (>= 1; "
+                        "default 1,2,4,8,16,32,64)")
+    t.add_argument("--periods", type=_periods, default=None,
+                   help="lowpass: comma-separated resonator periods in steps, one bank of "
+                        "filters per period for every tau; 0 = plain first-order low-pass "
+                        "(default 0)")
+    t.add_argument("--fixed-taus", action="store_true",
+                   help="lowpass: keep the time constants fixed (default: learn them)")
     t.add_argument("--eps-start", type=float, default=None, help="eps held at first (annealing)")
     t.add_argument("--eps-end", type=float, default=None, help="eps after annealing (exported)")
     t.add_argument("--epochs", type=int, default=30)

@@ -132,3 +132,57 @@ def test_cli_exits_2_with_one_line_on_corrupt_checkpoint(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "weights.pt" in r.stderr
+
+
+def test_lowpass_readout_matches_first_order_recurrence_and_round_trips(tmp_path):
+    cfg = ModelConfig(cell="schmitt", n_inputs=1, n_outputs=3, hidden=4, layers=2,
+                      pool="lowpass", readout_all=True, taus=[1.0, 3.0, 20.0])
+    m = Model(cfg)
+    x = torch.rand(2, 30, 1)
+    y, _ = m(x, trace=True)
+    assert y.shape == (2, 30, 3)
+    torch.testing.assert_close(y, m(x, mode="sequential"))
+    # reference: f_k(t) = a_k f_k(t-1) + (1 - a_k) h(t) on the concatenated layer outputs
+    h1 = m.layers[0](x)
+    h = torch.cat([h1, m.layers[1](h1)], dim=-1)
+    a = 1.0 - 1.0 / m.lowpass.tau
+    f = torch.zeros(2, h.shape[-1], 3)
+    ref = []
+    for t in range(30):
+        f = a * f + (1.0 - a) * h[:, t, :, None]
+        ref.append(m.readout(f.reshape(2, -1)))
+    torch.testing.assert_close(y, torch.stack(ref, 1), rtol=1e-5, atol=1e-5)
+    assert torch.equal(m.sequence_output(y), y[:, -1])
+    save(tmp_path / "lp", m, {"task": {"name": "digits"}, "seed": 0})
+    m2, doc = load(tmp_path / "lp")
+    assert doc["model"]["taus"] == [1.0, 3.0, 20.0] and doc["model"]["readout_all"]
+    torch.testing.assert_close(m(x), m2(x))
+    with pytest.raises(ValueError, match="taus"):
+        ModelConfig(cell="schmitt", n_inputs=1, n_outputs=2, pool="lowpass", taus=[0.5])
+
+
+def test_resonator_bank_matches_complex_recurrence():
+    cfg = ModelConfig(cell="schmitt", n_inputs=1, n_outputs=2, hidden=3, pool="lowpass",
+                      taus=[2.0, 10.0], periods=[0, 8])
+    m = Model(cfg)
+    assert m.lowpass.n_out == 6 and m.readout.in_features == 18
+    h = torch.rand(2, 25, 3)
+    f = m.lowpass(h).reshape(2, 25, 3, 6)
+    tau = m.lowpass.tau
+    col = 0
+    for k, period in enumerate([0, 8, 0, 8]):
+        a = 1.0 - 1.0 / tau[k]
+        p = a * torch.exp(torch.tensor(1j * (2 * torch.pi / period if period else 0.0)))
+        z = torch.zeros(2, 3, dtype=torch.complex64)
+        ref = []
+        for t in range(25):
+            z = p * z + (1.0 - a) * h[:, t]
+            ref.append(z)
+        ref = torch.stack(ref, 1)
+        torch.testing.assert_close(f[..., col], ref.real, rtol=1e-4, atol=1e-5)
+        col += 1
+        if period:
+            torch.testing.assert_close(f[..., col], ref.imag, rtol=1e-4, atol=1e-5)
+            col += 1
+    with pytest.raises(ValueError, match="periods"):
+        ModelConfig(cell="schmitt", n_inputs=1, n_outputs=2, pool="lowpass", periods=[1.5])

@@ -15,6 +15,21 @@ def _init_state_text(m: dict) -> str:
     return "learned in {-1, +1}" if m["init_state"] is None else f"fixed at {m['init_state']:g}"
 
 
+def _pool_text(m: dict) -> str:
+    if m["pool"] != "lowpass":
+        return m["pool"]
+    taus = ", ".join(f"{t:g}" for t in m["taus"])
+    how = "learned" if m.get("learn_taus", True) else "fixed"
+    if any(m.get("periods") or []):
+        periods = ", ".join(f"{q:g}" for q in m["periods"])
+        return (f"last step of a filter bank per channel: first-order low-pass (period 0) and "
+                f"damped resonators, {how} time constants initialised at [{taus}] steps x "
+                f"periods [{periods}] steps; trained values in weights.pt "
+                f"(lowpass.log_tau, lowpass.omega)")
+    return (f"last step of first-order low-pass filters per channel, {how} time constants "
+            f"initialised at [{taus}] steps; trained values in weights.pt (lowpass.log_tau)")
+
+
 def render_card(doc: dict) -> str:
     m, t, met = doc["model"], doc["task"], doc["metrics"]
     cell_names = {"bmru": "BMRU", "cmru": "CMRU", "acmru": "alpha-CMRU",
@@ -22,7 +37,9 @@ def render_card(doc: dict) -> str:
     score = SCORE_NAMES[met["kind"]]
     arch = (f"{m['n_inputs']} inputs -> " + (f"projection {m['proj']} -> " if m["proj"] else "")
             + f"{m['layers']} x {cell_names[m['cell']]} layer(s) of {m['hidden']} channels"
-            + f" -> linear readout of {m['n_outputs']} (sequence output: {m['pool']})")
+            + f" -> linear readout of {m['n_outputs']}"
+            + (" from all layers" if m.get("readout_all") else "")
+            + f" (sequence output: {_pool_text(m)})")
     lines = [
         f"# {doc.get('name', 'model')}",
         "",

@@ -2,9 +2,38 @@
 
 Configured by a plain `ModelConfig`. Shapes: x (batch, time, n_inputs) ->
 logits/outputs (batch, time, n_outputs), one readout per step.
+
+Readout (`pool`, `readout_all`, `taus`):
+
+- `readout_all`: the readout sees the outputs of every cell layer,
+  concatenated in layer order (layer 0 channels first), not only the last one.
+- pool "last" / "mean": y_t = W h_t + b, the sequence output is y_T or mean_t y_t.
+- pool "lowpass": K first-order low-pass filters (DPI-like exponential
+  averages) per readout channel, time constants tau_k >= 1 in steps, shared by
+  all channels (learned if `learn_taus`):
+
+      a_k = 1 - 1 / tau_k
+      f_{c,k}(t) = a_k f_{c,k}(t-1) + (1 - a_k) h_c(t),   f_{c,k}(0) = 0
+      y_t = W vec(f(t)) + b,   vec index c * K + k          (channel-major)
+
+  and the sequence output is y_T (the last step). tau = 1 is no filtering.
+  Because the filter is linear, this equals low-passing the K readout
+  currents W_k h(t) (one filter per output and time constant) and summing:
+  y_t = sum_k LP_{tau_k}(W_k h)(t) + b, with W_k = W[:, k::K].
+
+  With `periods` (list, steps; 0 = the plain low-pass above) the bank holds one
+  filter per (tau, period) pair, taus outer, periods inner. A period P > 0 makes
+  it a damped resonator: the complex first-order filter
+      p = a e^{i w},  w = 2 pi / P,  f(t) = p f(t-1) + (1 - a) h(t),
+  i.e. two coupled real states (u, v) = (Re f, Im f):
+      u(t) = a (cos w u(t-1) - sin w v(t-1)) + (1 - a) h(t)
+      v(t) = a (sin w u(t-1) + cos w v(t-1))
+  both read out (u then v). This is second order (a band-pass biquad), not a
+  single DPI; tau and w are learned unless `learn_taus` is false.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
@@ -29,8 +58,12 @@ class ModelConfig:
     mlp: bool = False               # a ReLU MLP between cell layers
     skip: bool = False              # residual connection around each layer (same widths)
     norm: bool = False              # LayerNorm on each layer's input
-    pool: str = "last"              # last | mean : how a sequence-level output is read
+    pool: str = "last"              # last | mean | lowpass : how a sequence-level output is read
     slope: float = 1.0              # surrogate slope
+    readout_all: bool = False       # readout from all layers' outputs (concatenated)
+    taus: list | None = None        # lowpass: time constants in steps (None: 1, 2, 4, ..., 64)
+    learn_taus: bool = True         # lowpass: learn the time constants (and frequencies)
+    periods: list | None = None     # lowpass: resonator periods in steps, 0 = plain low-pass (None: [0])
 
     def __post_init__(self):
         if self.cell not in CELLS:
@@ -39,8 +72,18 @@ class ModelConfig:
             self.eps = 1.0 if self.cell in ("cmru", "acmru") else 0.0
         if not 0.0 <= self.eps <= 1.0:
             raise ValueError(f"eps must be in [0, 1], got {self.eps}")
-        if self.pool not in ("last", "mean"):
-            raise ValueError(f"pool must be 'last' or 'mean', got {self.pool!r}")
+        if self.pool not in ("last", "mean", "lowpass"):
+            raise ValueError(f"pool must be 'last', 'mean' or 'lowpass', got {self.pool!r}")
+        if self.pool == "lowpass" and self.taus is None:
+            self.taus = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]
+        if self.taus is not None:
+            self.taus = [float(t) for t in self.taus]
+            if not self.taus or min(self.taus) < 1.0:
+                raise ValueError(f"taus must be a non-empty list of time constants >= 1, got {self.taus}")
+        if self.periods is not None:
+            self.periods = [float(q) for q in self.periods]
+            if not self.periods or any(q != 0 and q < 2 for q in self.periods):
+                raise ValueError(f"periods must be a non-empty list of 0 or >= 2 steps, got {self.periods}")
         for name in ("n_inputs", "n_outputs", "hidden", "layers"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1")
@@ -101,7 +144,12 @@ class Model(nn.Module):
         for _ in range(cfg.layers):
             self.layers.append(Layer(cfg, width))
             width = cfg.hidden
-        self.readout = nn.Linear(width, cfg.n_outputs)
+        if cfg.readout_all:
+            width = cfg.hidden * cfg.layers
+        self.lowpass = (LowPass(cfg.taus, cfg.learn_taus, cfg.periods or [0.0])
+                        if cfg.pool == "lowpass" else None)
+        k = self.lowpass.n_out if self.lowpass is not None else 1
+        self.readout = nn.Linear(width * k, cfg.n_outputs)
 
     def set_eps(self, eps: float) -> None:
         """Set eps of every cell (training-time annealing)."""
@@ -112,14 +160,70 @@ class Model(nn.Module):
 
     def forward(self, x, mode: str = "parallel", trace: bool = False):
         h = self.proj(x) if self.proj is not None else x
-        traces = []
+        traces, outs = [], []
         for layer in self.layers:
             out = layer(h, mode=mode, trace=trace)
             h, info = out if trace else (out, None)
             traces.append(info)
+            outs.append(h)
+        if self.cfg.readout_all:
+            h = torch.cat(outs, dim=-1)
+        if self.lowpass is not None:
+            h = self.lowpass(h)
         y = self.readout(h)
         return (y, traces) if trace else y
 
     def sequence_output(self, y: torch.Tensor) -> torch.Tensor:
         """Sequence-level output (batch, n_outputs) from per-step outputs."""
         return y.mean(dim=1) if self.cfg.pool == "mean" else y[:, -1]
+
+
+class LowPass(nn.Module):
+    """A bank of first-order filters per channel (unity DC gain for the low-pass
+    ones, zero initial state), one per (tau, period) pair of the two lists:
+
+        p = a e^{i w},  a = 1 - 1/tau (tau >= 1),  w = 2 pi / period (period 0: w = 0)
+        f(t) = p f(t-1) + (1 - a) h(t)
+
+    Period 0 is the real DPI-like low-pass (one output, f); a period > 0 is a
+    damped resonator (two outputs, Re f and Im f: two coupled real states).
+    (batch, time, C) -> (batch, time, C * K), channel-major, filters in the
+    order taus x periods (period fastest), Re before Im."""
+
+    TAU_MIN = 1.0 + 1e-3   # keeps a > 0 (tau = 1 is within 1e-3 of no filtering)
+
+    def __init__(self, taus, learn: bool = True, periods=(0.0,)):
+        super().__init__()
+        taus = torch.tensor([t for t in taus for _ in periods], dtype=torch.float32)
+        omega = torch.tensor([2 * math.pi / q if q else 0.0 for _ in range(len(taus) // len(periods))
+                              for q in periods], dtype=torch.float32)
+        self.log_tau = nn.Parameter(torch.log(taus.clamp_min(self.TAU_MIN)), requires_grad=learn)
+        self.omega = nn.Parameter(omega, requires_grad=learn)
+        self.register_buffer("resonant", omega != 0, persistent=False)
+
+    @property
+    def tau(self):
+        return self.log_tau.exp().clamp_min(self.TAU_MIN)
+
+    @property
+    def n_out(self) -> int:
+        return int(len(self.resonant) + self.resonant.sum())
+
+    def forward(self, h):
+        T = h.shape[1]
+        a = 1.0 - 1.0 / self.tau                                  # (K,)
+        t = torch.arange(T, device=h.device)
+        lag = (t[:, None] - t[None, :]).to(h.dtype)               # (T, T): t - j
+        causal = (lag >= 0).to(h.dtype)
+        lag = lag.clamp_min(0)
+        env = causal * a[:, None, None] ** lag * (1.0 - a)[:, None, None]   # (K, T, T)
+        phase = (self.omega * self.resonant)[:, None, None] * lag   # period 0 stays real
+        re, im = env * torch.cos(phase), env * torch.sin(phase)
+        parts = []
+        for k in range(len(a)):
+            parts.append(re[k])
+            if self.resonant[k]:
+                parts.append(im[k])
+        kern = torch.stack(parts)                                 # (n_out, T, T)
+        f = torch.einsum("ktj,bjc->btck", kern, h)
+        return f.reshape(h.shape[0], T, -1)
