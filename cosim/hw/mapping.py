@@ -32,6 +32,9 @@ def check_exportable(model: Model) -> None:
     cfg = model.cfg
     if cfg.cell == "acmru":
         raise ExportError("the alpha-CMRU has no circuit model yet: export a bmru, cmru or schmitt model")
+    if cfg.pool == "lowpass" or getattr(cfg, "readout_all", False):
+        raise ExportError("the filter-bank readout (--pool lowpass / --readout-all) has no circuit "
+                          "model yet: export a model with a plain last-step or mean readout")
     if cfg.mlp or cfg.norm or cfg.skip:
         raise ExportError("export supports plain layer stacks only (no mlp, norm or skip)")
     if cfg.eps not in (0.0, 1.0):
