@@ -1,0 +1,119 @@
+"""Noise bench: one first-quadrant cell with its trained window and the same
+cell as a plain comparator, fed the SAME noisy input current, for several
+noise amplitudes in ONE netlist (SPEC 3.5, 4: noise tolerance).
+
+Per noise amplitude i:
+
+    ii  0 -> ni   PWL current source: x_k (units) * iunit, piecewise constant
+                  per noise sample (linear edge of edge_frac * tn at each
+                  sample start), numpy-drawn noise included (ngspice's trnoise
+                  cannot be seeded)
+    vsi ni 0 0    sense source (the input node is a virtual ground)
+    fhi 0 hi vsi 1 / fci 0 ci vsi 1
+                  fan-out: the same current into both cell inputs (exact
+                  F-element mirrors of gain 1, README "fan-out")
+    xh<i>         bist_latch: ithresh = beta2, iwidth = delta  (hysteresis)
+    xc<i>         bist_latch: ithresh = centre, iwidth = 0     (comparator)
+    outputs into 0 V sources voh<i> / voc<i>
+
+States are the internal nodes v(xh<i>.u), v(xc<i>.u) (0 / 1 V); the cell
+input in units is v(xh<i>.x). Both latches as whole-model netlists use them
+(eps = LATCH_EPS, preset low). The maximum time step is tn / 4, so the
+reading points (sample midpoints) lie between timepoints on the flat part of
+the input. Conventions as in benches.py: PySpice `Circuit`, library inlined.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySpice.Spice.Netlist import Circuit
+
+from ..analysis.hysteresis import CellWindow
+from ..spice.library import LIBRARY
+from .builder import LATCH_EPS
+
+__all__ = ["NoiseBench", "noise_bench", "EDGE_FRAC"]
+
+#: input edge between noise samples, as a fraction of the sample length
+EDGE_FRAC = 0.02
+
+
+def _num(v: float) -> str:
+    return f"{v:.12g}"
+
+
+def _pwl(values: np.ndarray, tn_s: float, edge: float, iu: float) -> list:
+    """[(t_s, i_A)]: values[k] held on [k tn + edge, (k+1) tn]; points only where it changes."""
+    pts = [(0.0, float(values[0]) * iu)]
+    for k in range(1, len(values)):
+        if values[k] != values[k - 1]:
+            pts.append((k * tn_s, float(values[k - 1]) * iu))
+            pts.append((k * tn_s + edge, float(values[k]) * iu))
+    return pts
+
+
+@dataclass
+class NoiseBench:
+    text: str
+    n_inputs: int
+    hyst_probes: list          # v(xh<i>.u) per input row
+    comp_probes: list          # v(xc<i>.u)
+    input_probes: list         # v(xh<i>.x): the input in units, as the hysteresis cell sees it
+    comp_input_probes: list    # v(xc<i>.x)
+    t_stop_s: float
+    t_max_s: float
+    tn_s: float
+    eps: float
+    params: dict = field(default_factory=dict)
+
+
+def noise_bench(win: CellWindow, x, tn_s: float, *, i_unit_a: float = 1e-9,
+                eps: float = LATCH_EPS, edge_frac: float = EDGE_FRAC,
+                title: str = "cosim noise bench") -> NoiseBench:
+    """Bench for the input rows x (n_inputs, n_samples) in units (row i: one
+    noise amplitude), each fed to a hysteresis cell with window `win` and to a
+    comparator at the window centre."""
+    x = np.atleast_2d(np.asarray(x, np.float64))
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise ValueError(f"x must be (n_inputs, n_samples >= 2), got {x.shape}")
+    if win.kind != "schmitt" or not win.width > 0:
+        raise ValueError("noise_bench needs a first-quadrant (schmitt) window of width > 0")
+    if not 0 < edge_frac < 0.25:
+        raise ValueError("edge_frac must be in (0, 0.25)")
+    iu = i_unit_a
+    centre = 0.5 * (win.up + win.down)
+    common = dict(igain=_num(win.alpha * iu), iunit=_num(iu), eps=eps, s0=0)
+    ph = dict(ithresh=_num(win.up * iu), iwidth=_num(win.width * iu), **common)
+    pc = dict(ithresh=_num(centre * iu), iwidth=0, **common)
+    c = Circuit(title)
+    hp, cp, ip, cip = [], [], [], []
+    edge = edge_frac * tn_s
+    for i, row in enumerate(x):
+        c.PieceWiseLinearCurrentSource(f"n{i}", c.gnd, f"n{i}", values=_pwl(row, tn_s, edge, iu))
+        c.V(f"s{i}", f"n{i}", c.gnd, 0)
+        c.F(f"h{i}", c.gnd, f"h{i}", f"Vs{i}", 1)
+        c.F(f"c{i}", c.gnd, f"c{i}", f"Vs{i}", 1)
+        c.X(f"h{i}", "bist_latch", f"h{i}", f"oh{i}", **ph)
+        c.X(f"c{i}", "bist_latch", f"c{i}", f"oc{i}", **pc)
+        c.V(f"oh{i}", f"oh{i}", c.gnd, 0)
+        c.V(f"oc{i}", f"oc{i}", c.gnd, 0)
+        hp.append(f"v(xh{i}.u)")
+        cp.append(f"v(xc{i}.u)")
+        ip.append(f"v(xh{i}.x)")
+        cip.append(f"v(xc{i}.x)")
+    body = str(c).rstrip()
+    if body.endswith(".end"):
+        body = body[: -len(".end")].rstrip()
+    t_stop = x.shape[1] * tn_s
+    t_max = tn_s / 4
+    text = "\n".join([
+        body,
+        "* ---- subcircuit library (circuits/cosim.lib) ----",
+        LIBRARY.read_text(),
+        ".options xtrtol=7",
+        f".tran {_num(t_max)} {_num(t_stop)} 0 {_num(t_max)}",
+        ".end", ""])
+    return NoiseBench(text=text, n_inputs=x.shape[0], hyst_probes=hp, comp_probes=cp,
+                      input_probes=ip, comp_input_probes=cip, t_stop_s=t_stop, t_max_s=t_max,
+                      tn_s=tn_s, eps=eps, params={"hysteresis": ph, "comparator": pc})
