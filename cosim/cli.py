@@ -142,12 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .montecarlo.cli import add_cli as add_montecarlo
     from .verify.fixedpoints import add_cli as add_fixedpoints
     from .verify.hysteresis import add_cli as add_hysteresis
+    from .verify.noise import add_cli as add_noise
     from .verify.report import add_cli as add_verify
 
     add_verify(sub)
     add_hysteresis(sub)
     add_fixedpoints(sub)
     add_montecarlo(sub)
+    add_noise(sub)
     return p
 
 
