@@ -67,27 +67,35 @@ def _check_study(out: Path, params: dict, resume: bool) -> None:
     tmp.replace(path)
 
 
-def _executor(scheduler, workers: int):
-    """(submit, as_completed, close) for a local spawn pool or a Dask client."""
-    if scheduler:
-        from dask.distributed import Client, LocalCluster
-        from dask.distributed import as_completed as dask_completed
+def _dask_batches(scheduler: str, workers: int, jobs: list):
+    """Yield each finished batch's records from a Dask cluster ('local' = LocalCluster)."""
+    from dask.distributed import Client, LocalCluster, as_completed
 
-        if scheduler == "local":
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-        else:
-            cluster, client = None, Client(scheduler)
+    cluster = (LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None) if scheduler == "local" else None)
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        for fut in as_completed([client.submit(run_batch, *job, pure=False) for job in jobs]):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
-        def close():
-            client.close()
-            if cluster is not None:
-                cluster.close()
-        return client.submit, dask_completed, close
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               max_tasks_per_child=WORKER_TASKS)
-    return pool.submit, as_completed, lambda: pool.shutdown(wait=False, cancel_futures=True)
+
+def _local_batches(workers: int, jobs: list):
+    """Yield each finished batch's records from spawned worker processes. Workers
+    are recycled by starting a fresh pool every `workers * WORKER_TASKS` batches
+    (Python 3.11's max_tasks_per_child can deadlock when it replaces workers)."""
+    ctx = multiprocessing.get_context("spawn")
+    wave = workers * WORKER_TASKS
+    for i in range(0, len(jobs), wave):
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        try:
+            for fut in as_completed([pool.submit(run_batch, *job) for job in jobs[i:i + wave]]):
+                yield fut.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: float = 0.0,
@@ -119,19 +127,17 @@ def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: f
     args = (ir.to_dict(), p, noise_na, x, y, task.kind, nominal_states, timeout_s)
     failures = 0
     if chunks:
-        submit, completed, close = _executor(scheduler, workers)
+        jobs = [(args[0], chunk, *args[1:]) for chunk in chunks]
+        batches = _dask_batches(scheduler, workers, jobs) if scheduler else _local_batches(workers, jobs)
         bar = tqdm(total=runs, initial=len(done), desc="montecarlo", unit="run", disable=not progress)
         try:
-            futures = [submit(run_batch, args[0], chunk, *args[1:]) for chunk in chunks]
-            for fut in completed(futures):
-                records = fut.result()
+            for records in batches:
                 store.append(records)
                 failures += sum(not r["ok"] for r in records)
                 bar.update(len(records))
                 bar.set_postfix(failed=failures)
         finally:
             bar.close()
-            close()
     records = store.load()
     summary = summarize(records, nominal_score, task.kind)
     summary.update({"batch": M, "workers": workers, "scheduler": scheduler or "local pool", **params})

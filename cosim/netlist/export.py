@@ -90,8 +90,16 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     report_path = out.with_name(f"{name}.quant.json")
     _write(report_path, json.dumps({"summary": summary, "tensors": quant}, indent=1))
     _write(ir_path, ir.to_json())
-    _write(out, net.text)
+    _write(out, with_print(net.text, net.probes.outputs[0]))
     return ExportResult(out, ir_path, report_path, summary, net, x, ir)
+
+
+def with_print(text: str, vectors: list) -> str:
+    """The netlist with a `.print tran` of `vectors`, so that a plain
+    `ngspice -b NAME.cir` runs the transient and prints the readout currents."""
+    head, end = text.rstrip().rsplit("\n", 1)
+    assert end.strip().lower() == ".end"
+    return f"{head}\n.print tran {' '.join(vectors)}\n.end\n"
 
 
 def _banks(ir):
