@@ -125,12 +125,17 @@ class _Builder:
             cprobe.append(f"i(v.x{p}x{i}.vs)")
         return outs, states, cprobe
 
-    def bmru(self, p: str, layer: CellLayer, inputs: list, noise=None) -> tuple:
+    def candidate_and_threshold(self, p: str, layer: CellLayer, inputs: list, noise) -> tuple:
+        """Sum nodes of the candidate c and threshold beta of a signed (bmru/cmru) layer."""
         cands = [f"{p}c{i}" for i in range(layer.n)]
         thrs = [f"{p}t{i}" for i in range(layer.n)]
         self.bank(f"{p}w", layer.candidate, inputs, cands)
         self.bank(f"{p}u", layer.threshold, inputs, thrs)
         self.noise(p, cands, noise)
+        return cands, thrs
+
+    def bmru(self, p: str, layer: CellLayer, inputs: list, noise=None) -> tuple:
+        cands, thrs = self.candidate_and_threshold(p, layer, inputs, noise)
         outs, states, cprobe = [], [], []
         for i in range(layer.n):
             self.c.X(f"{p}x{i}", "bist_sym", cands[i], thrs[i], f"{p}h{i}",
@@ -142,11 +147,7 @@ class _Builder:
         return outs, states, cprobe
 
     def cmru(self, p: str, layer: CellLayer, inputs: list, noise=None) -> tuple:
-        cands = [f"{p}c{i}" for i in range(layer.n)]
-        thrs = [f"{p}t{i}" for i in range(layer.n)]
-        self.bank(f"{p}w", layer.candidate, inputs, cands)
-        self.bank(f"{p}u", layer.threshold, inputs, thrs)
-        self.noise(p, cands, noise)
+        cands, thrs = self.candidate_and_threshold(p, layer, inputs, noise)
         outs, states, cprobe = [], [], []
         for i in range(layer.n):
             vc = self.sense(f"{p}c{i}", cands[i]).lower()
