@@ -31,26 +31,13 @@ from PySpice.Spice.Netlist import Circuit
 
 from ..analysis.hysteresis import CellWindow
 from ..spice.library import LIBRARY
-from .builder import LATCH_EPS
+from .builder import LATCH_EPS, _num
+from .stimulus import pwl_points
 
 __all__ = ["NoiseBench", "noise_bench", "EDGE_FRAC"]
 
 #: input edge between noise samples, as a fraction of the sample length
 EDGE_FRAC = 0.02
-
-
-def _num(v: float) -> str:
-    return f"{v:.12g}"
-
-
-def _pwl(values: np.ndarray, tn_s: float, edge: float, iu: float) -> list:
-    """[(t_s, i_A)]: values[k] held on [k tn + edge, (k+1) tn]; points only where it changes."""
-    pts = [(0.0, float(values[0]) * iu)]
-    for k in range(1, len(values)):
-        if values[k] != values[k - 1]:
-            pts.append((k * tn_s, float(values[k - 1]) * iu))
-            pts.append((k * tn_s + edge, float(values[k]) * iu))
-    return pts
 
 
 @dataclass
@@ -90,7 +77,7 @@ def noise_bench(win: CellWindow, x, tn_s: float, *, i_unit_a: float = 1e-9,
     hp, cp, ip, cip = [], [], [], []
     edge = edge_frac * tn_s
     for i, row in enumerate(x):
-        c.PieceWiseLinearCurrentSource(f"n{i}", c.gnd, f"n{i}", values=_pwl(row, tn_s, edge, iu))
+        c.PieceWiseLinearCurrentSource(f"n{i}", c.gnd, f"n{i}", values=pwl_points(row, tn_s, edge / tn_s, iu))
         c.V(f"s{i}", f"n{i}", c.gnd, 0)
         c.F(f"h{i}", c.gnd, f"h{i}", f"Vs{i}", 1)
         c.F(f"c{i}", c.gnd, f"c{i}", f"Vs{i}", 1)
