@@ -105,8 +105,8 @@ def test_dynamic_cell_loop_and_zero_threshold_fallback(irs):
 
 def test_bad_layer_or_channel_names_the_valid_range(irs):
     ir = irs["schmitt_digits"]
-    with pytest.raises(ValueError, match=r"layer 1 out of range.*valid: 0\.\.0"):
-        hysteresis(ir, 1)
+    with pytest.raises(ValueError, match=r"layer 2 out of range.*valid: 0\.\.1"):
+        hysteresis(ir, 2)
     with pytest.raises(ValueError, match=r"channel 16 out of range.*valid 0\.\.15"):
         hysteresis(ir, 0, 16)
     with pytest.raises(ValueError, match=r"channel -1 out of range.*valid 0\.\.3"):

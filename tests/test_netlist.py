@@ -52,7 +52,9 @@ def test_circuit_states_match_reference(name, n, T):
     ref = run_reference(ir, x)
     for b in range(n):
         np.testing.assert_array_equal(np.round(circuit.states[b][0]), ref.layers[0].state[b])
-        np.testing.assert_allclose(circuit.outputs[b], ref.outputs[b], atol=0.02)
+        # cells and mirrors are exact; readout filters add ngspice's integration error
+        atol = 0.02 if ir.filters is None else 0.02 * np.abs(ref.outputs).max()
+        np.testing.assert_allclose(circuit.outputs[b], ref.outputs[b], atol=atol)
 
 
 def _good_text():

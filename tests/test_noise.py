@@ -48,7 +48,7 @@ def test_default_channel_is_the_median_width(ir):
     ch, win = pick_channel(ir, 0)
     d = np.asarray(ir.layers[0].delta, np.float64)
     assert win.width == pytest.approx(np.sort(d)[(len(d) - 1) // 2])
-    assert ch == 13 and win.width == pytest.approx(d[13])
+    assert ch == 15 and win.width == pytest.approx(d[15])
     ch5, win5 = pick_channel(ir, 0, 5)
     assert ch5 == 5 and win5.width == pytest.approx(d[5])
 
@@ -170,10 +170,10 @@ def test_cli_writes_figure_and_json(tmp_path, capsys):
                          "--out", str(fig), "--json", str(js)])
     args.func(args)
     out = capsys.readouterr().out
-    assert "sig/delta" in out and "channel 13" in out and "factor" in out
+    assert "sig/delta" in out and "channel 15" in out and "factor" in out
     assert fig.stat().st_size > 10_000
     d = json.loads(js.read_text())
-    assert d["channel"] == 13 and d["crossings"] == 4 and len(d["points"]) == 2
+    assert d["channel"] == 15 and d["crossings"] == 4 and len(d["points"]) == 2
     assert d["command"].startswith("cosim noise models/schmitt_digits --layer 0")
     assert {"factor", "factor_text", "sigma_na", "hyst_circuit", "comp_software"} <= set(d["points"][0])
     with pytest.raises(ValueError, match="suffix"):

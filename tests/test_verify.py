@@ -45,14 +45,18 @@ def test_every_cmru_ladder_of_the_shipped_model_is_exact():
         assert r.saturates_top and r.saturates_bottom
 
 
-@pytest.mark.parametrize("name,n", [("bmru_flipflop", 20), ("schmitt_digits", 20), ("cmru_counting", 4)])
+@pytest.mark.parametrize("name,n", [("bmru_flipflop", 20), ("schmitt_digits", 10), ("cmru_counting", 4)])
 def test_end_to_end_agreement_at_nominal(name, n):
     model, ir, task = _ir(name)
     x, y = task.x_test[:n], task.y_test[:n]
     r, states, ref = run_agreement(ir, x, y, task.kind, evaluate(model, task, x, y), progress=False)
     assert r.n_disagreements == 0, r.disagreements[:5]
     assert r.state_agreement == 1.0
-    assert r.output_error_max < 1e-3          # units (nA)
+    if ir.filters is None:
+        assert r.output_error_max < 1e-3      # units (nA): cells and mirrors only
+    else:                                     # + ngspice's integration of the readout filters
+        assert r.output_error_max < 0.02 * r.output_scale
+    assert r.decision_agreement == 1.0
     assert r.circuit_score == r.software_score
 
 

@@ -53,6 +53,8 @@ class AgreementResult:
     n_disagreements: int
     output_error_max: float              # |I_circuit - I_software| / I_unit, readout currents
     output_error_mean: float
+    output_scale: float                  # max |I_software| / I_unit: the size the errors compare to
+    decision_agreement: float | None     # classification: fraction of circuit decisions = software's
     circuit_score: float
     software_score: float
     float_score: float | None = None     # the unquantized model on the same sequences
@@ -73,6 +75,15 @@ def score_outputs(outputs: np.ndarray, y, kind: str, pool: str) -> float:
     return float(np.abs(seq - y).mean())
 
 
+def decisions(outputs: np.ndarray, kind: str, pool: str) -> np.ndarray | None:
+    """Class decisions (batch,) or (batch, time) of a classifier; None for regression."""
+    if kind == "classify_each":
+        return outputs.argmax(-1)
+    if kind == "classify_last":
+        return (outputs.mean(axis=1) if pool == "mean" else outputs[:, -1]).argmax(-1)
+    return None
+
+
 def compare(ir: HardwareIR, ref: Reference, circuit_states: list, circuit_outputs: np.ndarray,
             y, kind: str, float_score: float | None = None, max_listed: int = 200) -> AgreementResult:
     """circuit_states[l]: (batch, time, channels); circuit_outputs: (batch, time, n_out) units."""
@@ -91,11 +102,14 @@ def compare(ir: HardwareIR, ref: Reference, circuit_states: list, circuit_output
                     listed.append(Disagreement(int(b), int(t), l, int(c), float(circ[b, t, c]),
                                                float(tr.state[b, t, c]), float(margin[b, t, c])).to_dict())
     err = np.abs(circuit_outputs - ref.outputs)
+    d_circ, d_ref = decisions(circuit_outputs, kind, ir.pool), decisions(ref.outputs, kind, ir.pool)
     return AgreementResult(
         sequences=circuit_outputs.shape[0], steps=circuit_outputs.shape[1],
         state_agreement=1 - total_bad / max(total, 1), per_layer=per_layer,
         disagreements=listed, n_disagreements=total_bad,
         output_error_max=float(err.max()), output_error_mean=float(err.mean()),
+        output_scale=float(np.abs(ref.outputs).max()),
+        decision_agreement=None if d_ref is None else float((d_circ == d_ref).mean()),
         circuit_score=score_outputs(circuit_outputs, y, kind, ir.pool),
         software_score=score_outputs(ref.outputs, y, kind, ir.pool),
         float_score=float_score, metric="MAE" if kind == "regress_last" else "accuracy")

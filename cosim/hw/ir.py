@@ -88,6 +88,37 @@ class CellLayer:
 
 
 @dataclass
+class FilterBank:
+    """Continuous-time readout filters (behavioral Gm-C, SPEC-style first/second order).
+
+    One filter instance per (output j, filter k), n_filters per output, index
+    j * n_filters + k. Each instance has a state u (and v when resonant), in
+    units, obeying
+        tau_u du/dt = -u - k_uv v + q_u(t)
+        tau_v dv/dt = -v + k_vu u + q_v(t)
+    with q_u, q_v the drive currents (units) from the mirror banks `drive_u`,
+    `drive_v` (n_outputs * n_filters rows) on the readout inputs. A low-pass
+    (resonant[k] false) has no v state and k = 0. The readout bank then sums
+    the u states: y_j = sum_k u_jk + bias_j.
+
+    tau_s: (n_outputs, n_filters, 2) time constants C/G of u and v (s);
+    coupling: (n_outputs, n_filters, 2) k_uv, k_vu = G_couple / G (nominally omega tau);
+    volts_per_unit: the state voltage scale of the behavioral model (V per unit).
+    The state (u, v) is read at the end of each step (see `output_phase`).
+    """
+    resonant: list
+    tau_s: list
+    coupling: list
+    drive_u: MirrorBank
+    drive_v: MirrorBank
+    volts_per_unit: float = 0.01
+
+    @property
+    def n_filters(self) -> int:
+        return len(self.resonant)
+
+
+@dataclass
 class HardwareIR:
     name: str
     n_inputs: int
@@ -96,6 +127,8 @@ class HardwareIR:
     readout: MirrorBank
     proj: MirrorBank | None = None
     pool: str = "last"
+    readout_all: bool = False             # the readout sees every layer's outputs (layer order)
+    filters: FilterBank | None = None     # readout through continuous-time filters
     timing: Timing = field(default_factory=Timing)
     quantization: dict = field(default_factory=dict)
     mismatch: dict | None = None          # {"p": ..., "seed": ...} when perturbed
@@ -128,6 +161,10 @@ class HardwareIR:
             d = dict(d)
             d["readout"] = MirrorBank(**d["readout"])
             d["proj"] = MirrorBank(**d["proj"]) if d.get("proj") else None
+            if d.get("filters"):
+                f = dict(d["filters"])
+                f["drive_u"], f["drive_v"] = MirrorBank(**f["drive_u"]), MirrorBank(**f["drive_v"])
+                d["filters"] = FilterBank(**f)
             d["timing"] = Timing(**d.get("timing", {}))
             layers = []
             for layer in d["layers"]:
@@ -190,6 +227,28 @@ def _positive(name: str, values, n: int, allow_zero: bool = False) -> None:
         raise IRError(f"{name}: bias currents must be {'>= 0' if allow_zero else '> 0'} (got {bad[0]:.4g})")
 
 
+def _filters(f: FilterBank, n_outputs: int, width: int, gain_max: float) -> None:
+    nf = f.n_filters
+    if nf < 1 or any(r not in (True, False) for r in f.resonant):
+        raise IRError("filters.resonant must be a non-empty list of booleans")
+    for name in ("tau_s", "coupling"):
+        arr = getattr(f, name)
+        if (len(arr) != n_outputs or any(len(row) != nf for row in arr)
+                or any(len(pair) != 2 for row in arr for pair in row)):
+            raise IRError(f"filters.{name} must be {n_outputs} x {nf} x 2")
+        flat = [v for row in arr for pair in row for v in pair]
+        _finite(f"filters.{name}", flat)
+    if min(v for row in f.tau_s for pair in row for v in pair) <= 0:
+        raise IRError("filters.tau_s: time constants must be > 0 s")
+    for name in ("drive_u", "drive_v"):
+        bank = getattr(f, name)
+        if bank.n_out != n_outputs * nf:
+            raise IRError(f"filters.{name} must have {n_outputs * nf} rows")
+        _bank(f"filters.{name}", bank, width, gain_max)
+    if not (math.isfinite(f.volts_per_unit) and f.volts_per_unit > 0):
+        raise IRError("filters.volts_per_unit must be > 0")
+
+
 def validate(ir: HardwareIR) -> None:
     """Raise IRError on the first problem: NaN, negative bias currents, gains out
     of range, inconsistent shapes, unsupported cells."""
@@ -242,6 +301,11 @@ def validate(ir: HardwareIR) -> None:
         if layer.kind == "bmru" and any(v not in (-1, 1) for v in layer.init_state):
             raise IRError(f"{name}.init_state must be -1 or +1 for a bmru layer")
         width = layer.n
+    if ir.readout_all:
+        width = sum(layer.n for layer in ir.layers)
+    if ir.filters is not None:
+        _filters(ir.filters, ir.n_outputs, width, gain_max)
+        width = ir.n_outputs * ir.filters.n_filters
     _bank("readout", ir.readout, width, gain_max)
     if ir.readout.n_out != ir.n_outputs:
         raise IRError("readout must have n_outputs rows")

@@ -14,7 +14,8 @@ from torch.nn import functional as F
 
 from ..cells import MRU, SchmittMRU
 from ..models.stack import Model
-from .ir import CellLayer, HardwareIR, LadderDesign, MirrorBank, Timing, validate
+from .filters import fold_lowpass, sum_readout
+from .ir import CellLayer, FilterBank, HardwareIR, LadderDesign, MirrorBank, Timing, validate
 from .quantize import check_bits, quantize
 
 DEFAULT_GAIN_MAX = 8.0
@@ -32,9 +33,6 @@ def check_exportable(model: Model) -> None:
     cfg = model.cfg
     if cfg.cell == "acmru":
         raise ExportError("the alpha-CMRU has no circuit model yet: export a bmru, cmru or schmitt model")
-    if cfg.pool == "lowpass" or getattr(cfg, "readout_all", False):
-        raise ExportError("the filter-bank readout (--pool lowpass / --readout-all) has no circuit "
-                          "model yet: export a model with a plain last-step or mean readout")
     if cfg.mlp or cfg.norm or cfg.skip:
         raise ExportError("export supports plain layer stacks only (no mlp, norm or skip)")
     if cfg.eps not in (0.0, 1.0):
@@ -83,6 +81,22 @@ def _unsigned(v, bits, report, name) -> list:
     return q.tolist()
 
 
+def _filter_readout(model: Model, dt_s: float, bits, per_channel, report) -> tuple:
+    """(FilterBank, summing readout) of a model with the filter-bank readout:
+    circuit filters whose u states equal the software filters' readout terms."""
+    lp = model.lowpass
+    omega = _np(lp.omega) * _np(lp.resonant.double())
+    resonant, tau_s, coupling, du, dv = fold_lowpass(_np(lp.tau), omega, _np(model.readout.weight), dt_s)
+    zeros = np.zeros(du.shape[0])
+    bank = FilterBank(resonant=resonant, tau_s=tau_s.tolist(), coupling=coupling.tolist(),
+                      drive_u=_bank(du, zeros, bits, per_channel, report, "filters.drive_u"),
+                      drive_v=_bank(dv, zeros, bits, per_channel, report, "filters.drive_v"))
+    n_out = model.cfg.n_outputs
+    ones = sum_readout(n_out, len(resonant), _np(model.readout.bias))
+    readout = _bank(np.asarray(ones.gains), np.asarray(ones.bias), bits, per_channel, report, "readout")
+    return bank, readout
+
+
 def model_to_ir(model: Model, doc: dict, bits: int | None = 6, per_channel: bool = False,
                 gain_max: float = DEFAULT_GAIN_MAX, timing: Timing | None = None,
                 name: str = "model", source: str = "") -> tuple[HardwareIR, dict]:
@@ -113,11 +127,17 @@ def model_to_ir(model: Model, doc: dict, bits: int | None = 6, per_channel: bool
             layers.append(CellLayer(f["kind"], cand, alpha, init, threshold=thr,
                                     ladder_k=f["ladder_k"] if cmru else None,
                                     ladder=LadderDesign() if cmru else None))
-    readout = _bank(_np(model.readout.weight), _np(model.readout.bias), bits, per_channel,
-                    report, "readout")
+    timing = timing or Timing()
+    filters = None
+    if model.lowpass is not None:
+        filters, readout = _filter_readout(model, timing.dt_s, bits, per_channel, report)
+    else:
+        readout = _bank(_np(model.readout.weight), _np(model.readout.bias), bits, per_channel,
+                        report, "readout")
+    pool = "last" if model.cfg.pool == "lowpass" else model.cfg.pool
     ir = HardwareIR(name=name, n_inputs=model.cfg.n_inputs, n_outputs=model.cfg.n_outputs,
-                    layers=layers, readout=readout, proj=proj, pool=model.cfg.pool,
-                    timing=timing or Timing(),
+                    layers=layers, readout=readout, proj=proj, pool=pool,
+                    readout_all=bool(model.cfg.readout_all), filters=filters, timing=timing,
                     quantization={"bits": bits, "per_channel": per_channel, "gain_max": gain_max},
                     task=doc.get("task"), source=source)
     validate(ir)

@@ -10,6 +10,9 @@ Every device parameter is multiplied by (1 + N(0, sigma^2)), sigma = p / 3
     iwidth    first-quadrant hysteresis width delta
     ladder    CMRU ladder stages: alpha, c0, h, w, a and tau (= C U_T / (kappa I_tau)),
               one factor per stage and parameter
+    filter    readout filters: each instance's time constants tau_u, tau_v (its
+              capacitors) and coupling transconductances k_uv, k_vu, independently
+              (their drive mirrors are `gain`)
 
 Draws come from numpy's Generator seeded with the run seed and are recorded
 in `ir.mismatch` ({"p": ..., "seed": ...}).
@@ -22,7 +25,7 @@ import numpy as np
 
 from .ir import HardwareIR, IRError, MirrorBank, validate
 
-CLASSES = ("gain", "bias", "igain", "ithresh", "iwidth", "ladder")
+CLASSES = ("gain", "bias", "igain", "ithresh", "iwidth", "ladder", "filter")
 LADDER_PARAMS = ("alpha", "c0", "h", "w", "a", "tau")
 
 
@@ -72,10 +75,17 @@ def perturb_ir(ir: HardwareIR, p, seed: int) -> HardwareIR:
                 {k: _factors(rng, spec["ladder"], n_stages).tolist() for k in LADDER_PARAMS}
                 for _ in range(layer.n)]
     out.readout = _bank(rng, out.readout, spec)
+    if out.filters is not None:   # drawn last: models without filters keep their draws
+        f = out.filters
+        f.drive_u, f.drive_v = _bank(rng, f.drive_u, spec), _bank(rng, f.drive_v, spec)
+        tau, coup = np.asarray(f.tau_s), np.asarray(f.coupling)
+        f.tau_s = (tau * _factors(rng, spec["filter"], tau.shape)).tolist()
+        f.coupling = (coup * _factors(rng, spec["filter"], coup.shape)).tolist()
     out.mismatch = {"p": spec, "seed": int(seed)}
     # mismatch may push a gain just past the nominal realisable range: that is the physics
     banks = [out.readout] + ([out.proj] if out.proj else []) + \
-        [b for lay in out.layers for b in (lay.candidate, lay.threshold) if b is not None]
+        [b for lay in out.layers for b in (lay.candidate, lay.threshold) if b is not None] + \
+        ([out.filters.drive_u, out.filters.drive_v] if out.filters else [])
     widest = max(abs(v) for bank in banks for row in bank.gains for v in row)
     out.quantization = {**out.quantization,
                         "gain_max": max(float(out.quantization.get("gain_max", 0.0)), widest)}

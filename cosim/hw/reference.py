@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .filters import run_filters
 from .ir import CellLayer, HardwareIR, MirrorBank
 
 
@@ -100,6 +101,10 @@ def run_reference(ir: HardwareIR, x, noise=None) -> Reference:
         tr = run_layer(layer, h, None if noise is None else noise[l])
         traces.append(tr)
         h = tr.output
+    if ir.readout_all:
+        h = np.concatenate([tr.output for tr in traces], axis=-1)
+    if ir.filters is not None:
+        h = run_filters(ir.filters, h, ir.timing.dt_s)
     return Reference(apply_bank(ir.readout, h), traces)
 
 

@@ -122,7 +122,7 @@ def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: f
     seeds = run_seeds(seed, runs)
     pending = [(i, *seeds[i]) for i in range(runs) if i not in done]
     cells = sum(layer.n for layer in ir.layers)
-    M = batch or auto_batch(cells, sequences)
+    M = batch or (auto_batch(cells, sequences) if ir.filters is None else 1)
     chunks = [pending[i:i + M] for i in range(0, len(pending), M)]
     args = (ir.to_dict(), p, noise_na, x, y, task.kind, nominal_states, timeout_s)
     failures = 0

@@ -6,6 +6,9 @@ so several sequences run in one ngspice call. Per copy b, layer l, channel i:
     in{j}      input current node (stimulus -> sense source v..._in{j})
     l{l}c{i}   candidate sum node        l{l}t{i}  threshold sum node (bmru/cmru)
     l{l}h{i}   cell output node, sensed by a 0 V source (fans out to the next layer)
+    f{j}_{k}u  readout filter state nodes (and f{j}_{k}v when resonant) of output j,
+               filter k: capacitor C = G tau, leak G (the u leak runs through a 0 V
+               sense source: its current is the state u), coupling transconductors
     o{k}       readout sum node, sensed by a 0 V source (the output current)
 
 Weights are F-elements (CCCS) referencing the sense source of their input,
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
-from ..hw.ir import CellLayer, HardwareIR, MirrorBank
+from ..hw.ir import CellLayer, FilterBank, HardwareIR, MirrorBank
 from ..spice.ladder import ladder_subckt
 from ..spice.library import LIBRARY
 from .stimulus import pwl_points
@@ -49,6 +52,15 @@ class Netlist:
     copies: int
     devices: int
     nodes: int
+    output_phase: float = 0.9   # readout currents of step k are read at (k + output_phase) dt
+
+
+def output_phase(ir: HardwareIR) -> float:
+    """When (fraction of dt after a step starts) the readout of that step is read:
+    with filters, at the end of the step's window, when the next input edge is
+    half way (the state of step k holds from its edge to the next one)."""
+    t = ir.timing
+    return 1.0 + t.edge_frac / 2 if ir.filters is not None else t.sample_frac
 
 
 def _num(v: float) -> str:
@@ -63,6 +75,7 @@ class _Builder:
         self.c = Circuit(title)
         self.probes = Probes()
         self.ladders: dict = {}           # subckt name -> .subckt text
+        self.initial: list = []           # nodes held at 0 V in the operating point (.ic)
 
     def noise(self, p: str, nodes: list, noise) -> None:
         """Extra current (units) into each node: noise (time, len(nodes)), piecewise constant per step."""
@@ -163,6 +176,36 @@ class _Builder:
             cprobe.append(f"i({vc})")
         return outs, states, cprobe
 
+    def filters(self, p: str, bank: FilterBank, inputs: list) -> list:
+        """Behavioral Gm-C readout filters driven by the sensed `inputs`; returns the
+        sense sources of the u states (units: u = G v(u) / i_unit)."""
+        G = self.iu / bank.volts_per_unit
+        nf = bank.n_filters
+        n = len(bank.drive_u.gains)
+        us = [f"{p}f{i // nf}_{i % nf}u" for i in range(n)]
+        vs = [f"{p}f{i // nf}_{i % nf}v" for i in range(n)]
+        res = [bank.resonant[i % nf] for i in range(n)]
+        self.bank(f"{p}fu", bank.drive_u, inputs, us)
+        drive_v = MirrorBank([row for row, r in zip(bank.drive_v.gains, res) if r],
+                             [b for b, r in zip(bank.drive_v.bias, res) if r])
+        self.bank(f"{p}fv", drive_v, inputs, [v for v, r in zip(vs, res) if r])
+        senses = []
+        for i, (u, v) in enumerate(zip(us, vs)):
+            j, k = divmod(i, nf)
+            (tu, tv), (kuv, kvu) = bank.tau_s[j][k], bank.coupling[j][k]
+            self.c.C(f"{p}fcu{i}", u, self.c.gnd, _num(G * tu))
+            self.c.R(f"{p}fru{i}", u, f"{u}s", _num(1.0 / G))
+            senses.append(self.sense(f"{u}s", f"{u}s"))
+            self.initial.append(u)
+            if not res[i]:
+                continue
+            self.c.C(f"{p}fcv{i}", v, self.c.gnd, _num(G * tv))
+            self.c.R(f"{p}frv{i}", v, self.c.gnd, _num(1.0 / G))
+            self.c.VCCS(f"{p}fgu{i}", u, self.c.gnd, v, self.c.gnd, _num(kuv * G))   # -k_uv G v(v) into u
+            self.c.VCCS(f"{p}fgv{i}", self.c.gnd, v, u, self.c.gnd, _num(kvu * G))   # +k_vu G v(u) into v
+            self.initial.append(v)
+        return senses
+
     # -- whole model ------------------------------------------------------
     def copy(self, b: int, ir: HardwareIR, x: np.ndarray, noise=None) -> None:
         """One model instance `ir` driven by x (time, n_inputs) in units; noise[l]
@@ -179,7 +222,7 @@ class _Builder:
             nodes = [f"{p}p{i}" for i in range(self.ir.proj.n_out)]
             self.bank(f"{p}pw", self.ir.proj, inputs, nodes)
             inputs = [self.sense(n, n) for n in nodes]
-        st_all, c_all = [], []
+        st_all, c_all, layer_outs = [], [], []
         for l, layer in enumerate(self.ir.layers):
             q = f"{p}l{l}"
             nz = None if noise is None else noise[l]
@@ -191,6 +234,11 @@ class _Builder:
                 inputs, st, cp = self.cmru(q, layer, inputs, noise=nz)
             st_all.append(st)
             c_all.append(cp)
+            layer_outs.extend(inputs)
+        if self.ir.readout_all:
+            inputs = layer_outs
+        if self.ir.filters is not None:
+            inputs = self.filters(p, self.ir.filters, inputs)
         outs = [f"{p}o{k}" for k in range(self.ir.n_outputs)]
         self.bank(f"{p}ro", self.ir.readout, inputs, outs)
         self.probes.outputs.append([f"i({self.sense(n, n).lower()})" for n in outs])
@@ -229,6 +277,8 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
     for b in range(x.shape[0]):
         bld.copy(b, irs[b], x[b], None if noise is None else [n[b] for n in noise])
     T = x.shape[1]
+    phase = output_phase(first)
+    stop = T * t.dt_s if first.filters is None else (T - 1 + phase + t.edge_frac / 2) * t.dt_s
     body = str(bld.c).rstrip()
     if body.endswith(".end"):
         body = body[: -len(".end")].rstrip()
@@ -240,15 +290,16 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
         # keep only the probed vectors: a smaller raw file, ~20% faster runs
         ".save " + " ".join(v for copy in bld.probes.states for layer in copy for v in layer)
         + " " + " ".join(v for copy in bld.probes.outputs for v in copy),
+        *([".ic " + " ".join(f"v({n})=0" for n in bld.initial)] if bld.initial else []),
         ".options xtrtol=7",
-        f".tran {_num(t.dt_s / TRAN_POINTS_PER_STEP)} {_num(T * t.dt_s)}",
+        f".tran {_num(t.dt_s / TRAN_POINTS_PER_STEP)} {_num(stop)}",
         ".end",
         "",
     ])
     elements = [ln for ln in body.splitlines()[1:] if ln and ln[0].isalpha()]
     nodes = {n for ln in elements for n in ln.split()[1:3]}
     return Netlist(text=text, probes=bld.probes, n_steps=T, copies=x.shape[0],
-                   devices=len(elements), nodes=len(nodes - {"0"}))
+                   devices=len(elements), nodes=len(nodes - {"0"}), output_phase=phase)
 
 
 def replace_analysis(text: str, analysis: str) -> str:

@@ -18,12 +18,14 @@ class StepSignals:
 
 
 def step_signals(result, net: Netlist, timing: Timing) -> StepSignals:
-    """Read every probed state and readout current at (k + sample_frac) dt."""
+    """Read every probed state at (k + sample_frac) dt and readout current at
+    (k + net.output_phase) dt (later than the states when the readout filters)."""
     ts = sample_times(net.n_steps, timing.dt_s, timing.sample_frac)
+    to = sample_times(net.n_steps, timing.dt_s, net.output_phase)
 
-    def take(names):
-        return np.stack([result.sample(n, ts) for n in names], axis=-1)
+    def take(names, times):
+        return np.stack([result.sample(n, times) for n in names], axis=-1)
 
-    states = [[take(layer) for layer in copy] for copy in net.probes.states]
-    outputs = [take(copy) / timing.i_unit_a for copy in net.probes.outputs]
+    states = [[take(layer, ts) for layer in copy] for copy in net.probes.states]
+    outputs = [take(copy, to) / timing.i_unit_a for copy in net.probes.outputs]
     return StepSignals(states, outputs)

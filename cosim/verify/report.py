@@ -91,7 +91,8 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
         float_score = evaluate(model, task, x, y)
         res, states, ref = run_agreement(ir, x, y, task.kind, float_score, seed=seed,
                                          log_dir=out / "logs", progress=progress)
-        report["agreement"] = {**res.to_dict(), "ok": res.n_disagreements == 0}
+        report["agreement"] = {**res.to_dict(), "ok": res.n_disagreements == 0
+                               and res.decision_agreement in (None, 1.0)}
         plot_state_traces(states[0][0], ref.layers[0].state[0], ir.timing.dt_s,
                           out / "states_seq0_l0.png",
                           f"{name}: layer 0 states, sequence 0 (circuit vs software)")
@@ -130,7 +131,10 @@ def format_report(report: dict, out_dir) -> str:
     if a:
         row("state agreement", f"{100 * a['state_agreement']:.3f}% ({a['n_disagreements']} disagreements), "
             f"{a['sequences']} seq x {a['steps']} steps", "100%", a["ok"])
-        row("output current error", f"max {a['output_error_max']:.3g} nA, mean {a['output_error_mean']:.3g} nA")
+        row("output current error", f"max {a['output_error_max']:.3g} nA ({a['output_error_max'] / max(a['output_scale'], 1e-30):.2%} "
+            f"of the largest output), mean {a['output_error_mean']:.3g} nA")
+        if a.get("decision_agreement") is not None:
+            row("circuit decisions = software", f"{a['decision_agreement']:.2%}")
         fs = "" if a["float_score"] is None else f", float {a['float_score']:.4f}"
         row(f"task {a['metric']}", f"circuit {a['circuit_score']:.4f}, software {a['software_score']:.4f}{fs}")
         for d in a["disagreements"][:5]:
