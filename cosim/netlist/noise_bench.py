@@ -32,7 +32,7 @@ from PySpice.Spice.Netlist import Circuit
 from ..analysis.hysteresis import CellWindow
 from ..spice.library import LIBRARY
 from .builder import LATCH_EPS, _num
-from .stimulus import pwl_points
+from .stimulus import pwl_points, pwl_source
 
 __all__ = ["NoiseBench", "noise_bench", "EDGE_FRAC"]
 
@@ -77,7 +77,7 @@ def noise_bench(win: CellWindow, x, tn_s: float, *, i_unit_a: float = 1e-9,
     hp, cp, ip, cip = [], [], [], []
     edge = edge_frac * tn_s
     for i, row in enumerate(x):
-        c.PieceWiseLinearCurrentSource(f"n{i}", c.gnd, f"n{i}", values=pwl_points(row, tn_s, edge / tn_s, iu))
+        c.I(f"n{i}", c.gnd, f"n{i}", pwl_source(pwl_points(row, tn_s, edge / tn_s, iu)))
         c.V(f"s{i}", f"n{i}", c.gnd, 0)
         c.F(f"h{i}", c.gnd, f"h{i}", f"Vs{i}", 1)
         c.F(f"c{i}", c.gnd, f"c{i}", f"Vs{i}", 1)

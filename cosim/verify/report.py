@@ -134,7 +134,7 @@ def format_report(report: dict, out_dir) -> str:
         row("output current error", f"max {a['output_error_max']:.3g} nA ({a['output_error_max'] / max(a['output_scale'], 1e-30):.2%} "
             f"of the largest output), mean {a['output_error_mean']:.3g} nA")
         if a.get("decision_agreement") is not None:
-            row("circuit decisions = software", f"{a['decision_agreement']:.2%}")
+            row("decisions = software", f"{a['decision_agreement']:.2%}")
         fs = "" if a["float_score"] is None else f", float {a['float_score']:.4f}"
         row(f"task {a['metric']}", f"circuit {a['circuit_score']:.4f}, software {a['software_score']:.4f}{fs}")
         for d in a["disagreements"][:5]:
