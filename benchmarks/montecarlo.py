@@ -66,7 +66,7 @@ def main() -> None:
     name = Path(args.model).name
     ir = HardwareIR.load(Path("netlists") / f"{name}.hw.json")
     cells = sum(layer.n for layer in ir.layers)
-    M = auto_batch(cells, args.sequences)
+    M = auto_batch(cells, args.sequences, args.runs, 1)
     print(f"{name}: {cells} cells, {args.sequences} sequence(s) per run, {args.runs} runs per configuration; "
           f"automatic batch = {M} runs per netlist")
     t1, tM = ngspice_seconds(ir, 1), ngspice_seconds(ir, M)

@@ -32,9 +32,12 @@ CELL_COPIES_PER_NETLIST = 64     # ENV.md: 16-64 cells per netlist is the sweet 
 WORKER_TASKS = 25                # recycle a worker process after this many batches (memory cap)
 
 
-def auto_batch(cells: int, sequences: int) -> int:
-    """Runs per netlist so that one netlist holds about 64 cell copies."""
-    return max(1, min(32, round(CELL_COPIES_PER_NETLIST / (cells * sequences))))
+def auto_batch(cells: int, sequences: int, runs: int | None = None, workers: int = 1) -> int:
+    """Runs per netlist: about 64 cell copies per netlist, and at least 4 batches
+    per worker when `runs` is given (so that the workers stay evenly loaded; ngspice
+    itself gains nothing from batching, see benchmarks/montecarlo.py)."""
+    m = max(1, min(32, round(CELL_COPIES_PER_NETLIST / (cells * sequences))))
+    return m if runs is None else max(1, min(m, runs // (4 * workers)))
 
 
 def _nominal(ir, x, y, kind, out: Path, timeout_s):
@@ -122,7 +125,7 @@ def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: f
     seeds = run_seeds(seed, runs)
     pending = [(i, *seeds[i]) for i in range(runs) if i not in done]
     cells = sum(layer.n for layer in ir.layers)
-    M = batch or (auto_batch(cells, sequences) if ir.filters is None else 1)
+    M = batch or (auto_batch(cells, sequences, len(pending), workers) if ir.filters is None else 1)
     chunks = [pending[i:i + M] for i in range(0, len(pending), M)]
     args = (ir.to_dict(), p, noise_na, x, y, task.kind, nominal_states, timeout_s)
     failures = 0
