@@ -53,7 +53,8 @@ def ladder_bench(ir: HardwareIR, layer: int, channel: int, updates=None) -> Ladd
     alpha = lay.alpha[channel] * iu
     text = "\n".join([
         f"cosim ladder bench: layer {layer} channel {channel}, K={K}",
-        ladder_subckt(K, c0=d.c0 * iu, h=d.h * iu, w=d.w * iu, a=d.a * iu, tau=d.tau_s, iunit=iu),
+        ladder_subckt(K, c0=d.c0 * iu, h=d.h * iu, w=d.w * iu, a=d.a * iu, tau=d.tau_s, iunit=iu,
+                      scale=lay.ladder_scale[channel] if lay.ladder_scale else None),  # stage mismatch
         f"iu 0 nu pwl({' '.join(pts)})",
         f"xl nu lv ladder_k{K} alpha={alpha:.9g} s0={s0}",
         "vout lv 0 0",
