@@ -36,23 +36,28 @@ def show_model(folder: Path) -> None:
     print(f"   {_trace_line(states[:, channel])}")
 
 
-def export_and_simulate(folder: Path, out_dir: Path) -> None:
+def export_and_simulate(folder: Path, out_dir: Path, samples: int = 2) -> None:
     """Export one model to a netlist, run it in ngspice, compare with the IR reference."""
     from .hw.reference import run_reference
     from .netlist.export import export_model, format_summary
     from .netlist.sampling import step_signals
     from .spice import run_netlist
 
-    res = export_model(folder, out_dir / f"{folder.name}.cir", bits=6, task_samples=2)
+    res = export_model(folder, out_dir / f"{folder.name}.cir", bits=6, task_samples=samples)
     print(format_summary(res.summary))
     print(f"  wrote {res.netlist_path}")
     sim = run_netlist(res.netlist.text, timeout_s=300)
     circuit = step_signals(sim, res.netlist, res.ir.timing)
     ref = run_reference(res.ir, res.inputs)
-    agree = np.mean([np.round(circuit.states[b][0]) == ref.layers[0].state[b]
-                     for b in range(len(res.inputs))])
+    agree = np.mean([np.round(circuit.states[b][l]) == ref.layers[l].state[b]
+                     for b in range(len(res.inputs)) for l in range(len(ref.layers))])
     print(f"  ngspice transient: {sim.wall_s:.2f} s wall; circuit vs software state agreement "
-          f"(layer 0, {len(res.inputs)} sequences): {100 * agree:.2f}%")
+          f"({len(ref.layers)} layer(s), {len(res.inputs)} sequence(s)): {100 * agree:.2f}%")
+    if res.ir.filters is not None:
+        last = [int(np.argmax(o[-1])) for o in circuit.outputs]
+        print(f"  readout filters: circuit class {last}, software class "
+              f"{[int(c) for c in ref.outputs[:, -1].argmax(-1)]}, largest output error "
+              f"{max(np.abs(o - r).max() for o, r in zip(circuit.outputs, ref.outputs)):.3f} nA")
 
 
 def run_demo(models_dir="models", seed: int = 0, out_dir="netlists/demo") -> None:
@@ -62,6 +67,8 @@ def run_demo(models_dir="models", seed: int = 0, out_dir="netlists/demo") -> Non
         raise FileNotFoundError(f"no checkpoints found under {models_dir}/ (expected */config.json)")
     for folder in folders:
         show_model(folder)
-    counting = [f for f in folders if f.name == "cmru_counting"] or folders[:1]
-    print()
-    export_and_simulate(counting[0], Path(out_dir))
+    # the counting CMRU (ladders) and the digits model (readout filters) as circuits
+    circuits = {"cmru_counting": 2, "schmitt_digits": 1}
+    for folder in [f for f in folders if f.name in circuits] or folders[:1]:
+        print()
+        export_and_simulate(folder, Path(out_dir), circuits.get(folder.name, 2))
