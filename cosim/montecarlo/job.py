@@ -17,7 +17,7 @@ from ..analysis.agreement import compare, snap_states
 from ..hw.ir import HardwareIR
 from ..hw.mismatch import perturb_ir
 from ..hw.reference import run_reference
-from ..netlist.builder import build_netlist
+from ..netlist.builder import build_netlist, max_copies
 from ..netlist.sampling import StepSignals, step_signals
 from ..spice import run_netlist
 
@@ -48,8 +48,7 @@ def run_batch(ir_dict: dict, runs: list, p, noise_na: float, x, y, kind: str,
     xs = np.concatenate([x] * len(runs))
     nzs = None if noise_na <= 0 else \
         [np.concatenate([nz[l] for nz in noises]) for l in range(len(nominal.layers))]
-    # readout-filter netlists slow down steeply with copies: one copy per netlist
-    per_net = 1 if nominal.filters is not None else len(copies)
+    per_net = max_copies(nominal) or len(copies)
     sig = StepSignals([], [])
     try:
         for i in range(0, len(copies), per_net):

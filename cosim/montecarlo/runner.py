@@ -22,6 +22,7 @@ from ..hw.mapping import model_to_ir
 from ..hw.mismatch import mismatch_spec
 from ..models import checkpoint
 from ..models.recipe import task_from_config
+from ..netlist.builder import max_copies
 from ..verify.agreement import simulate_sequences
 from .job import run_batch
 from .seeds import run_seeds
@@ -32,11 +33,15 @@ CELL_COPIES_PER_NETLIST = 64     # ENV.md: 16-64 cells per netlist is the sweet 
 WORKER_TASKS = 25                # recycle a worker process after this many batches (memory cap)
 
 
-def auto_batch(cells: int, sequences: int, runs: int | None = None, workers: int = 1) -> int:
-    """Runs per netlist: about 64 cell copies per netlist, and at least 4 batches
-    per worker when `runs` is given (so that the workers stay evenly loaded; ngspice
-    itself gains nothing from batching, see benchmarks/montecarlo.py)."""
+def auto_batch(cells: int, sequences: int, runs: int | None = None, workers: int = 1,
+               limit: int | None = None) -> int:
+    """Runs per netlist: about 64 cell copies per netlist, at most `limit` copies
+    (builder.max_copies), and at least 4 batches per worker when `runs` is given
+    (so that the workers stay evenly loaded; ngspice itself gains nothing from
+    batching, see benchmarks/montecarlo.py)."""
     m = max(1, min(32, round(CELL_COPIES_PER_NETLIST / (cells * sequences))))
+    if limit is not None:
+        m = max(1, min(m, limit // sequences))
     return m if runs is None else max(1, min(m, runs // (4 * workers)))
 
 
@@ -125,7 +130,7 @@ def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: f
     seeds = run_seeds(seed, runs)
     pending = [(i, *seeds[i]) for i in range(runs) if i not in done]
     cells = sum(layer.n for layer in ir.layers)
-    M = batch or (auto_batch(cells, sequences, len(pending), workers) if ir.filters is None else 1)
+    M = batch or auto_batch(cells, sequences, len(pending), workers, limit=max_copies(ir))
     chunks = [pending[i:i + M] for i in range(0, len(pending), M)]
     args = (ir.to_dict(), p, noise_na, x, y, task.kind, nominal_states, timeout_s)
     failures = 0

@@ -9,27 +9,19 @@ from tqdm import tqdm
 from ..analysis.agreement import AgreementResult, compare
 from ..hw.ir import HardwareIR
 from ..hw.reference import run_reference
-from ..netlist.builder import build_netlist
+from ..netlist.builder import build_netlist, max_copies
 from ..netlist.sampling import step_signals
 from ..spice import run_netlist
-
-
-def copies_per_netlist(ir: HardwareIR) -> int:
-    """Sequences per ngspice call. Every copy's switching events shorten the common
-    time step, so the time per copy grows with the copies in one netlist; mildly
-    for the cells alone (0.06 -> 0.09 s per digits copy from 1 to 16 copies), steeply
-    with the ~7000-device readout filters (2.0, 2.6, 5.8 s per copy for 1, 2, 4)."""
-    return 1 if ir.filters is not None else 10
 
 
 def simulate_sequences(ir: HardwareIR, x: np.ndarray, *, chunk: int | None = None, driver: str = "subprocess",
                        timeout_s: float = 600.0, log_dir=None, seed: int = 0, progress: bool = True):
     """Circuit states per layer [(batch, time, channels)] and outputs (batch, time, n_out), units.
 
-    Sequences run `chunk` model copies per netlist (default: copies_per_netlist);
+    Sequences run `chunk` model copies per netlist (default 10, or builder.max_copies);
     each chunk's ngspice log is kept in `log_dir` (chunk_<i>.log) when given.
     """
-    chunk = chunk or copies_per_netlist(ir)
+    chunk = chunk or max_copies(ir) or 10
     states = [[] for _ in ir.layers]
     outputs = []
     starts = range(0, len(x), chunk)
