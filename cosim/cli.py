@@ -5,11 +5,7 @@ import argparse
 import shlex
 import sys
 
-EXIT_BAD_INPUT = 2
-
-
-class CLIError(Exception):
-    """Bad input: printed as one line, exit code 2."""
+from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, CheckFailed, InputError
 
 
 def _taus(text: str) -> list:
@@ -160,7 +156,13 @@ def main(argv=None) -> int:
 
     try:
         args.func(args)
-    except (CLIError, CheckpointError, ValueError, FileNotFoundError, SpiceError) as exc:
+    except CheckFailed as exc:
+        print(f"cosim {args.command}: check failed: {exc}", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    except KeyboardInterrupt:
+        print(f"cosim {args.command}: interrupted; finished results were kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (InputError, CheckpointError, ValueError, FileNotFoundError, SpiceError) as exc:
         print(f"cosim {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
