@@ -15,6 +15,8 @@ the circuit's u equal the software's Re f, step for step (`fold_lowpass`).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.linalg import expm
 
@@ -78,10 +80,12 @@ def fold_lowpass(tau_steps, omega_step, weight: np.ndarray, dt_s: float):
     C = width // n_col
     W = weight.reshape(n_out, C, n_col)
     a = 1.0 - 1.0 / tau_steps
-    tau_s = -dt_s / np.log(a)
+    # scalar math.log/cos/sin: numpy's vectorised float64 log differs in the last
+    # bit between AVX2 and AVX-512 CPUs, and the IR must not
+    tau_s = np.array([-dt_s / math.log(v) for v in a])
     k_c = omega_step / dt_s * tau_s
-    p = a * np.exp(1j * omega_step)
-    kappa = (1.0 - a) * (-1.0 + 1j * k_c) / (p - 1.0)
+    kappa = [(1.0 - ak) * complex(-1.0, kk) / (ak * complex(math.cos(w), math.sin(w)) - 1.0)
+             for ak, kk, w in zip(a.tolist(), k_c.tolist(), omega_step.tolist())]
     drive_u = np.zeros((n_out, K, C))
     drive_v = np.zeros((n_out, K, C))
     col = 0

@@ -17,6 +17,22 @@ from pathlib import Path
 
 IR_VERSION = 1
 CELL_KINDS = ("bmru", "cmru", "schmitt")
+# Every float of an IR file (and every device value of a netlist) is written
+# with this many significant digits, so that the last-bit differences of
+# floating-point arithmetic between CPUs never reach an exported file.
+SIGNIFICANT_DIGITS = 12
+
+
+def round_floats(obj, digits: int = SIGNIFICANT_DIGITS):
+    """`obj` (nested dicts/lists of JSON values) with every float rounded to
+    `digits` significant digits (ints, bools, strings and None unchanged)."""
+    if isinstance(obj, float):
+        return float(f"{obj:.{digits}g}") if math.isfinite(obj) else obj
+    if isinstance(obj, dict):
+        return {k: round_floats(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [round_floats(v, digits) for v in obj]
+    return obj
 
 
 class IRError(ValueError):
@@ -141,7 +157,12 @@ class HardwareIR:
         return asdict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1)
+        """JSON text, floats at SIGNIFICANT_DIGITS significant digits."""
+        return json.dumps(round_floats(self.to_dict()), indent=1)
+
+    def rounded(self) -> "HardwareIR":
+        """This IR with every float at SIGNIFICANT_DIGITS digits (what its file holds)."""
+        return HardwareIR.from_dict(json.loads(self.to_json()))
 
     def save(self, path) -> Path:
         """Write atomically (temp file + rename)."""

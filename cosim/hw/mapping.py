@@ -5,12 +5,19 @@ weights become mirror gains. Before quantizing, each cell channel is scaled so
 its largest gain fits the realisable range: dividing a channel's candidate and
 threshold rows (and, for the first-quadrant cell, beta1 and delta) by the same
 lambda > 0 changes no gate decision, only the size of its internal currents.
+
+Everything here is float64 from the stored float32 parameters on, and the
+transcendental functions (softplus, exp, log) are the scalar ones of Python's
+`math` module, not torch's or numpy's vectorised kernels, whose last bits
+depend on the CPU's instruction set (AVX2 vs AVX-512): the IR of a checkpoint
+is the same on every x86-64 machine and thread count.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from ..cells import MRU, SchmittMRU
 from ..models.stack import Model
@@ -26,7 +33,22 @@ class ExportError(ValueError):
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
+    """A stored parameter as float64 (exact: float32 -> float64 loses nothing)."""
     return t.detach().cpu().double().numpy()
+
+
+def _elementwise(fn, values: np.ndarray) -> np.ndarray:
+    return np.array([fn(float(v)) for v in values.ravel()], dtype=np.float64).reshape(values.shape)
+
+
+def _softplus(x: float) -> float:
+    """log(1 + e^x) without overflow, in float64."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def softplus64(raw: torch.Tensor) -> np.ndarray:
+    """softplus of a raw parameter in float64 (scalar libm, CPU-independent)."""
+    return _elementwise(_softplus, _np(raw))
 
 
 def check_exportable(model: Model) -> None:
@@ -49,9 +71,9 @@ def check_exportable(model: Model) -> None:
 def _float_layer(cell, gain_max: float) -> dict:
     """Unquantized circuit quantities of one cell layer, channels range-fitted."""
     Wc, bc = _np(cell.candidate.weight), _np(cell.candidate.bias)
-    alpha = _np(cell.alpha)
+    alpha = softplus64(cell.alpha_raw)
     if isinstance(cell, SchmittMRU):
-        beta1, delta = _np(cell.beta1), _np(cell.delta)
+        beta1, delta = softplus64(cell.beta1_raw), softplus64(cell.delta_raw)
         lam = np.maximum(1.0, np.abs(Wc).max(axis=1) / gain_max)
         return dict(kind="schmitt", Wc=Wc / lam[:, None], bc=bc / lam, alpha=alpha,
                     beta1=beta1 / lam, delta=delta / lam,
@@ -86,7 +108,8 @@ def _filter_readout(model: Model, dt_s: float, bits, per_channel, report) -> tup
     circuit filters whose u states equal the software filters' readout terms."""
     lp = model.lowpass
     omega = _np(lp.omega) * _np(lp.resonant.double())
-    resonant, tau_s, coupling, du, dv = fold_lowpass(_np(lp.tau), omega, _np(model.readout.weight), dt_s)
+    tau = np.maximum(_elementwise(math.exp, _np(lp.log_tau)), lp.TAU_MIN)   # LowPass.tau in float64
+    resonant, tau_s, coupling, du, dv = fold_lowpass(tau, omega, _np(model.readout.weight), dt_s)
     zeros = np.zeros(du.shape[0])
     bank = FilterBank(resonant=resonant, tau_s=tau_s.tolist(), coupling=coupling.tolist(),
                       drive_u=_bank(du, zeros, bits, per_channel, report, "filters.drive_u"),
@@ -141,4 +164,4 @@ def model_to_ir(model: Model, doc: dict, bits: int | None = 6, per_channel: bool
                     quantization={"bits": bits, "per_channel": per_channel, "gain_max": gain_max},
                     task=doc.get("task"), source=source)
     validate(ir)
-    return ir, report
+    return ir.rounded(), report

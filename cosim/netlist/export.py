@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..hw.ir import round_floats
 from ..hw.mapping import DEFAULT_GAIN_MAX, model_to_ir
 from ..hw.reference import run_reference, score
 from ..models import checkpoint
@@ -18,6 +19,11 @@ from ..models.recipe import task_from_config
 from ..models.train import evaluate
 from .builder import Netlist, build_netlist
 from .graph import check_netlist
+
+
+# Scores in NAME.quant.json: 6 significant digits (the float score comes from
+# torch's float32 kernels, whose last bits depend on the CPU).
+SCORE_DIGITS = 6
 
 
 @dataclass
@@ -88,7 +94,9 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     out.parent.mkdir(parents=True, exist_ok=True)
     ir_path = out.with_name(f"{name}.hw.json")
     report_path = out.with_name(f"{name}.quant.json")
-    _write(report_path, json.dumps({"summary": summary, "tensors": quant}, indent=1))
+    summary["float_score"], summary["quantized_score"] = (
+        round_floats([summary["float_score"], summary["quantized_score"]], SCORE_DIGITS))
+    _write(report_path, json.dumps(round_floats({"summary": summary, "tensors": quant}), indent=1))
     _write(ir_path, ir.to_json())
     _write(out, with_print(net.text, net.probes.outputs[0]))
     return ExportResult(out, ir_path, report_path, summary, net, x, ir)
