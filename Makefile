@@ -36,15 +36,15 @@ MODELS := bmru_flipflop cmru_counting schmitt_digits
 
 # regenerate the committed example netlists from the shipped models
 netlists: setup
-	for m in $(MODELS); do $(BIN)/cosim export models/$$m --bits 6 --out netlists/$$m.cir || exit 1; done
+	for m in $(MODELS); do $(BIN)/cosim export models/$$m --bits 6 --force --out netlists/$$m.cir || exit 1; done
 
 # the README's figures and verification reports (docs/, reports/)
 figures: setup
-	$(BIN)/cosim hysteresis models/schmitt_digits --channel 13 --out docs/hysteresis_schmitt.png
-	$(BIN)/cosim hysteresis models/bmru_flipflop --out docs/hysteresis_bmru.png
-	$(BIN)/cosim fixedpoints models/schmitt_digits --channel 12 --out docs/fixedpoints_schmitt.png
-	$(BIN)/cosim fixedpoints models/cmru_counting --channel 2 --out docs/fixedpoints_cmru.png
-	$(BIN)/cosim noise models/schmitt_digits --crossings 40 --out docs/noise_suppression.png --json docs/noise_suppression.json
+	$(BIN)/cosim hysteresis models/schmitt_digits --channel 13 --force --out docs/hysteresis_schmitt.png
+	$(BIN)/cosim hysteresis models/bmru_flipflop --force --out docs/hysteresis_bmru.png
+	$(BIN)/cosim fixedpoints models/schmitt_digits --channel 12 --force --out docs/fixedpoints_schmitt.png
+	$(BIN)/cosim fixedpoints models/cmru_counting --channel 2 --force --out docs/fixedpoints_cmru.png
+	$(BIN)/cosim noise models/schmitt_digits --crossings 40 --force --out docs/noise_suppression.png --json docs/noise_suppression.json
 	for m in $(MODELS); do $(BIN)/cosim verify models/$$m --quiet --out reports/$$m || exit 1; done
 	cp reports/cmru_counting/ladder_l0_c0.png docs/ladder_cmru.png
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 
+from . import argtypes as at
 from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, CheckFailed, InputError
+from .fileio import check_output, check_path_text
 
 
 def _taus(text: str) -> list:
@@ -28,7 +31,17 @@ def _periods(text: str) -> list:
     return periods
 
 
+def check_train_out(out, force: bool) -> None:
+    """Before training: `out` must be a new or empty folder, or --force."""
+    out = Path(out)
+    check_output(out, "--out", kind="dir")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        what = "a checkpoint" if (out / "config.json").exists() else "a non-empty folder"
+        raise InputError(f"--out {out}: is {what}; add --force to overwrite it")
+
+
 def _cmd_train(args) -> None:
+    check_train_out(args.out, args.force)
     from .models.recipe import train_and_save
     from .models.train import TrainConfig
 
@@ -54,7 +67,8 @@ def _cmd_export(args) -> None:
     from .netlist.export import export_model, format_summary
 
     res = export_model(args.model, args.out, bits=args.bits, per_channel=args.per_channel,
-                       gain_max=args.gain_max, inputs=args.inputs, task_samples=args.task_samples)
+                       gain_max=args.gain_max, inputs=args.inputs, task_samples=args.task_samples,
+                       force=args.force)
     print(format_summary(res.summary))
     print(f"  wrote {res.netlist_path}, {res.ir_path}, {res.report_path}")
 
@@ -62,11 +76,15 @@ def _cmd_export(args) -> None:
 def _cmd_demo(args) -> None:
     from .demo import run_demo
 
-    run_demo(args.models, seed=args.seed)
+    run_demo(args.models, seed=args.seed, timeout_s=args.timeout)
+
+
+MAX_WIDTH, MAX_LAYERS = 4096, 64           # as models.stack (not imported: keeps --help fast)
+MAX_T, MAX_SEQUENCES = 100_000, 1_000_000  # as models.tasks
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cosim", description=(
+    p = at.Parser(prog="cosim", description=(
         "Analog co-design simulator: train BMRU/CMRU cells, export them to ngspice netlists, "
         "and check the circuits against the software cells."))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -77,12 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
                               "--init-state 0 --out models/my_counter")
     t.add_argument("--cell", required=True, choices=["bmru", "cmru", "acmru", "schmitt"])
     t.add_argument("--task", required=True, choices=["flipflop", "counting", "copyfirst", "digits"])
-    t.add_argument("--out", required=True, help="checkpoint folder to write")
-    t.add_argument("--hidden", type=int, default=8, help="channels per layer")
-    t.add_argument("--layers", type=int, default=1)
-    t.add_argument("--proj", type=int, default=None, help="width of an input projection")
-    t.add_argument("--ladder", type=int, default=None, help="finite ladder K (|s| <= K)")
-    t.add_argument("--init-state", type=float, default=None,
+    t.add_argument("--out", required=True, help="checkpoint folder to write (new or empty)")
+    t.add_argument("--force", action="store_true", help="overwrite an existing checkpoint folder")
+    t.add_argument("--hidden", type=at.int_range(1, MAX_WIDTH), default=8, help="channels per layer")
+    t.add_argument("--layers", type=at.int_range(1, MAX_LAYERS), default=1)
+    t.add_argument("--proj", type=at.int_range(1, MAX_WIDTH), default=None,
+                   help="width of an input projection")
+    t.add_argument("--ladder", type=at.int_range(1, 64), default=None, help="finite ladder K (|s| <= K)")
+    t.add_argument("--init-state", type=at.float_range(-64, 64), default=None,
                    help="fix the initial state (default: learn it in {-1,+1})")
     t.add_argument("--pool", choices=["last", "mean", "lowpass"], default="last",
                    help="sequence output: last step, mean over steps, or last step of a "
@@ -98,17 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default 0)")
     t.add_argument("--fixed-taus", action="store_true",
                    help="lowpass: keep the time constants fixed (default: learn them)")
-    t.add_argument("--eps-start", type=float, default=None, help="eps held at first (annealing)")
-    t.add_argument("--eps-end", type=float, default=None, help="eps after annealing (exported)")
-    t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--lr", type=float, default=3e-3)
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--T", type=int, default=256, help="sequence length (synthetic tasks)")
-    t.add_argument("--n-train", type=int, default=2000, help="training sequences (synthetic tasks)")
-    t.add_argument("--task-k", type=int, default=4, help="counting: clip the count to +-K")
+    t.add_argument("--eps-start", type=at.float_range(0, 1), default=None,
+                   help="eps held at first (annealing)")
+    t.add_argument("--eps-end", type=at.float_range(0, 1), default=None,
+                   help="eps after annealing (exported)")
+    t.add_argument("--epochs", type=at.int_range(1, 100_000), default=30)
+    t.add_argument("--lr", type=at.float_range(0, 10, lo_open=True), default=3e-3)
+    t.add_argument("--batch-size", type=at.int_range(1, 1_000_000), default=64)
+    t.add_argument("--T", type=at.int_range(1, MAX_T), default=256, help="sequence length (synthetic tasks)")
+    t.add_argument("--n-train", type=at.int_range(1, MAX_SEQUENCES), default=2000,
+                   help="training sequences (synthetic tasks)")
+    t.add_argument("--task-k", type=at.int_range(1, 64), default=4, help="counting: clip the count to +-K")
     t.add_argument("--per-step", type=int, default=1, choices=[1, 2, 4, 8],
                    help="digits: pixels read per step (1 = pixel by pixel, 8 = row by row)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=at.seed, default=0)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_cmd_train)
 
@@ -119,20 +142,23 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("model", help="checkpoint folder")
     e.add_argument("--out", required=True, help="netlist to write (NAME.cir; NAME.hw.json and "
                                                 "NAME.quant.json are written beside it)")
-    e.add_argument("--bits", type=int, default=6, help="weight/bias bits (2-16)")
+    e.add_argument("--force", action="store_true", help="overwrite existing output files")
+    e.add_argument("--bits", type=at.bits, default=6, help="weight/bias bits (2-16)")
     e.add_argument("--per-channel", action="store_true", help="one quantization step per output channel")
-    e.add_argument("--gain-max", type=float, default=8.0, help="largest realisable mirror gain")
+    e.add_argument("--gain-max", type=at.float_range(0, 1e3, lo_open=True), default=8.0,
+                   help="largest realisable mirror gain")
     src = e.add_mutually_exclusive_group()
     src.add_argument("--inputs", help="stimulus: .npy array (batch, time, inputs) in units of 1 nA")
-    src.add_argument("--task-samples", type=int, default=1,
+    src.add_argument("--task-samples", type=at.int_range(1, 10_000), default=1,
                      help="stimulus: the first N held-out sequences of the model's task")
-    e.add_argument("--seed", type=int, default=0, help="(unused by export; accepted for uniformity)")
+    e.add_argument("--seed", type=at.seed, default=0, help="(unused by export; accepted for uniformity)")
     e.set_defaults(func=_cmd_export)
 
     d = sub.add_parser("demo", help="run the shipped models end to end",
                        epilog="example:\n  cosim demo")
     d.add_argument("--models", default="models", help="folder of shipped checkpoints")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--seed", type=at.seed, default=0)
+    d.add_argument("--timeout", type=at.timeout_s, default=300.0, help="ngspice time limit per run (s)")
     d.set_defaults(func=_cmd_demo)
 
     from .montecarlo.cli import add_cli as add_montecarlo
@@ -149,20 +175,42 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+PATH_ARGS = ("model", "models", "out", "json", "inputs", "scheduler")
+
+
+def _preflight(args) -> None:
+    """Checks every command shares, before any work: no control characters in
+    paths, and the output files/folders can be written."""
+    for name in PATH_ARGS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            check_path_text(value, f"--{name}" if name not in ("model",) else "MODEL")
+    if getattr(args, "json", None):
+        check_output(args.json, "--json", force=True)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from .models.checkpoint import CheckpointError
     from .spice import SpiceError
 
     try:
+        _preflight(args)
         args.func(args)
+    except SpiceError as exc:
+        print(f"cosim {args.command}: error: {exc.summary}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:   # unwritable folder, disk full, ...: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"cosim {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except CheckFailed as exc:
         print(f"cosim {args.command}: check failed: {exc}", file=sys.stderr)
         return EXIT_CHECK_FAILED
     except KeyboardInterrupt:
         print(f"cosim {args.command}: interrupted; finished results were kept", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (InputError, CheckpointError, ValueError, FileNotFoundError, SpiceError) as exc:
+    except (InputError, CheckpointError, ValueError) as exc:
         print(f"cosim {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0

@@ -36,17 +36,18 @@ def show_model(folder: Path) -> None:
     print(f"   {_trace_line(states[:, channel])}")
 
 
-def export_and_simulate(folder: Path, out_dir: Path, samples: int = 2) -> None:
-    """Export one model to a netlist, run it in ngspice, compare with the IR reference."""
+def export_and_simulate(folder: Path, out_dir: Path, samples: int = 2, timeout_s: float = 300.0) -> None:
+    """Export one model to a netlist, run it in ngspice (at most timeout_s s), compare
+    with the IR reference. The demo's own output folder is rewritten on every run."""
     from .hw.reference import run_reference
     from .netlist.export import export_model, format_summary
     from .netlist.sampling import step_signals
     from .spice import run_netlist
 
-    res = export_model(folder, out_dir / f"{folder.name}.cir", bits=6, task_samples=samples)
+    res = export_model(folder, out_dir / f"{folder.name}.cir", bits=6, task_samples=samples, force=True)
     print(format_summary(res.summary))
     print(f"  wrote {res.netlist_path}")
-    sim = run_netlist(res.netlist.text, timeout_s=300)
+    sim = run_netlist(res.netlist.text, timeout_s=timeout_s)
     circuit = step_signals(sim, res.netlist, res.ir.timing)
     ref = run_reference(res.ir, res.inputs)
     agree = np.mean([np.round(circuit.states[b][l]) == ref.layers[l].state[b]
@@ -60,7 +61,7 @@ def export_and_simulate(folder: Path, out_dir: Path, samples: int = 2) -> None:
               f"{max(np.abs(o - r).max() for o, r in zip(circuit.outputs, ref.outputs)):.3f} nA")
 
 
-def run_demo(models_dir="models", seed: int = 0, out_dir="netlists/demo") -> None:
+def run_demo(models_dir="models", seed: int = 0, out_dir="netlists/demo", timeout_s: float = 300.0) -> None:
     torch.manual_seed(seed)
     folders = sorted(p.parent for p in Path(models_dir).glob("*/config.json"))
     if not folders:
@@ -71,4 +72,4 @@ def run_demo(models_dir="models", seed: int = 0, out_dir="netlists/demo") -> Non
     circuits = {"cmru_counting": 2, "schmitt_digits": 1}
     for folder in [f for f in folders if f.name in circuits] or folders[:1]:
         print()
-        export_and_simulate(folder, Path(out_dir), circuits.get(folder.name, 2))
+        export_and_simulate(folder, Path(out_dir), circuits.get(folder.name, 2), timeout_s)

@@ -133,7 +133,7 @@ def test_cli_handler(irs, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "unstable branch" in out and "circuit sweep" in out
     assert fig.stat().st_size > 10_000 and json.loads(js.read_text())["channel"] == 1
-    bad = p.parse_args(["fixedpoints", str(ir_path), "--channel", "7", "--out", str(fig)])
+    bad = p.parse_args(["fixedpoints", str(ir_path), "--channel", "7", "--out", str(fig), "--force"])
     with pytest.raises(ValueError, match=r"valid 0\.\.3"):
         bad.func(bad)
     with pytest.raises(SystemExit):

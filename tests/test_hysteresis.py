@@ -142,7 +142,7 @@ def test_cli_handler_on_an_ir_file(irs, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ch 2" in out and "1/1 cells within the goal" in out
     assert fig.stat().st_size > 10_000 and json.loads(js.read_text())[0]["channel"] == 2
-    bad = _cli().parse_args(["hysteresis", str(ir_path), "--channel", "9", "--out", str(fig)])
+    bad = _cli().parse_args(["hysteresis", str(ir_path), "--channel", "9", "--out", str(fig), "--force"])
     with pytest.raises(ValueError, match=r"valid 0\.\.3"):
         bad.func(bad)
     bad = _cli().parse_args(["hysteresis", str(ir_path), "--out", str(tmp_path / "fig")])

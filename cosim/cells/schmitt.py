@@ -11,6 +11,8 @@ Shapes: x (batch, time, in_features) -> h (batch, time, features).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -21,7 +23,7 @@ from .surrogate import heaviside, relu
 
 
 def _softplus_inv(y: float) -> float:
-    return float(torch.log(torch.expm1(torch.tensor(y))))
+    return math.log(math.expm1(y))
 
 
 class SchmittMRU(nn.Module):

@@ -73,17 +73,20 @@ def load(folder) -> tuple[Model, dict]:
         cfg = ModelConfig.from_dict(dict(doc["model"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{cfg_path}: bad model config ({exc})") from None
-    model = Model(cfg)
+    check_task(doc, cfg_path)
     wpath = Path(folder) / WEIGHTS_FILE
     try:
         state = torch.load(wpath, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{wpath}: missing") from None
-    except Exception as exc:  # truncated zip, pickle with code, random bytes
-        raise CheckpointError(f"{wpath}: unreadable or unsafe weights file ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
+    except Exception as exc:  # empty or truncated zip, pickle with code, random bytes
+        first = (str(exc).splitlines() or [""])[0][:120]
+        raise CheckpointError(f"{wpath}: unreadable or unsafe weights file "
+                              f"({type(exc).__name__}{': ' + first if first else ''})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{wpath}: expected a dict of tensors")
-    expected = model.state_dict()
+    with torch.device("meta"):   # shapes only: nothing allocated before they match the weights
+        expected = Model(cfg).state_dict()
     missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or extra:
         raise CheckpointError(f"{wpath}: tensors do not match the config (missing {missing[:3]}, unexpected {extra[:3]})")
@@ -92,6 +95,22 @@ def load(folder) -> tuple[Model, dict]:
             raise CheckpointError(f"{wpath}: tensor {name} has shape {tuple(state[name].shape)}, config needs {tuple(ref.shape)}")
         if state[name].is_floating_point() and not torch.isfinite(state[name]).all():
             raise CheckpointError(f"{wpath}: tensor {name} holds NaN or infinite values")
+    model = Model(cfg)
     model.load_state_dict(state)
     model.eval()
     return model, doc
+
+
+def check_task(doc: dict, path) -> dict:
+    """The checkpoint's task parameters, checked (name and sizes); CheckpointError if bad."""
+    from .tasks import TASKS, make_task_params_error
+
+    task = doc.get("task")
+    if not isinstance(task, dict) or not isinstance(task.get("name"), str):
+        raise CheckpointError(f"{path}: missing or malformed 'task' (expected an object with a name)")
+    if task["name"] not in TASKS:
+        raise CheckpointError(f"{path}: unknown task {task['name']!r} (one of {', '.join(TASKS)})")
+    problem = make_task_params_error(task)
+    if problem:
+        raise CheckpointError(f"{path}: task: {problem}")
+    return task

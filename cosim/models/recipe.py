@@ -15,7 +15,7 @@ from .train import TrainConfig, evaluate, train
 
 def task_from_config(doc: dict):
     """Rebuild the task a checkpoint was trained on (same fixed test split)."""
-    t = dict(doc["task"])
+    t = dict(checkpoint.check_task(doc, "config.json"))
     return make_task(t.pop("name"), **t)
 
 

@@ -42,6 +42,12 @@ from torch import nn
 from ..cells import MRU, AlphaCMRU, SchmittMRU
 
 CELLS = ("bmru", "cmru", "acmru", "schmitt")
+INT_FIELDS = ("n_inputs", "n_outputs", "hidden", "layers", "proj", "ladder")
+# Sane bounds, checked before any tensor is allocated (a config.json with
+# "hidden": 1000000000 must fail at once, not exhaust memory).
+MAX_WIDTH = 4096          # inputs, outputs, channels per layer, projection width
+MAX_LAYERS = 64
+MAX_FILTERS = 256         # readout filters per channel (taus x periods)
 
 
 @dataclass
@@ -66,6 +72,7 @@ class ModelConfig:
     periods: list | None = None     # lowpass: resonator periods in steps, 0 = plain low-pass (None: [0])
 
     def __post_init__(self):
+        self._check_types()
         if self.cell not in CELLS:
             raise ValueError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
         if self.eps is None:
@@ -84,9 +91,32 @@ class ModelConfig:
             self.periods = [float(q) for q in self.periods]
             if not self.periods or any(q != 0 and q < 2 for q in self.periods):
                 raise ValueError(f"periods must be a non-empty list of 0 or >= 2 steps, got {self.periods}")
-        for name in ("n_inputs", "n_outputs", "hidden", "layers"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1")
+        for name, hi in (("n_inputs", MAX_WIDTH), ("n_outputs", MAX_WIDTH), ("hidden", MAX_WIDTH),
+                         ("layers", MAX_LAYERS), ("proj", MAX_WIDTH), ("ladder", 64)):
+            v = getattr(self, name)
+            if v is not None and not 1 <= v <= hi:
+                raise ValueError(f"{name} must be in [1, {hi}], got {v}")
+        if self.taus is not None and len(self.taus) * len(self.periods or [0]) > MAX_FILTERS:
+            raise ValueError(f"at most {MAX_FILTERS} readout filters per channel")
+
+    def _check_types(self) -> None:
+        """Strict JSON types: a config.json with "layers": "1" or "hidden": 2.5 is refused."""
+        def number(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "cell" or f.name == "pool":
+                ok = isinstance(v, str)
+            elif f.name in INT_FIELDS:
+                ok = (v is None and f.name in ("proj", "ladder")) or (type(v) is int)
+            elif f.name in ("mlp", "skip", "norm", "readout_all", "learn_taus"):
+                ok = isinstance(v, bool)
+            elif f.name in ("taus", "periods"):
+                ok = v is None or (isinstance(v, (list, tuple)) and all(number(x) for x in v))
+            else:  # eps, init_state, slope
+                ok = (v is None and f.name != "slope") or number(v)
+            if not ok:
+                raise ValueError(f"model config {f.name} = {v!r} has the wrong type")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -200,6 +230,7 @@ class LowPass(nn.Module):
         self.log_tau = nn.Parameter(torch.log(taus.clamp_min(self.TAU_MIN)), requires_grad=learn)
         self.omega = nn.Parameter(omega, requires_grad=learn)
         self.register_buffer("resonant", omega != 0, persistent=False)
+        self._n_out = len(taus) + sum(1 for _ in range(len(taus) // len(periods)) for q in periods if q)
 
     @property
     def tau(self):
@@ -207,7 +238,8 @@ class LowPass(nn.Module):
 
     @property
     def n_out(self) -> int:
-        return int(len(self.resonant) + self.resonant.sum())
+        """Outputs per channel: one per low-pass, two per resonator."""
+        return self._n_out
 
     def forward(self, h):
         T = h.shape[1]

@@ -98,9 +98,34 @@ def digits(per_step: int = 1, test_fraction: float = 0.2):
 TASKS = ("flipflop", "counting", "copyfirst", "digits")
 
 
+MAX_T = 100_000            # steps per sequence
+MAX_SEQUENCES = 1_000_000  # sequences per split
+
+
+def make_task_params_error(params: dict) -> str | None:
+    """What is wrong with the parameters of `make_task` (None: nothing)."""
+    known = {"name", "T", "n_train", "n_test", "seed", "K", "per_step"}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        return f"unknown task parameters {unknown}"
+    bounds = {"T": (1, MAX_T), "n_train": (1, MAX_SEQUENCES), "n_test": (1, MAX_SEQUENCES),
+              "K": (1, 64), "seed": (0, 2 ** 63 - 1)}
+    for key, (lo, hi) in bounds.items():
+        value = params.get(key, lo)
+        if type(value) is not int or not lo <= value <= hi:
+            return f"{key} must be an integer in [{lo}, {hi}], got {value!r}"
+    if params.get("per_step", 1) not in (1, 2, 4, 8) or isinstance(params.get("per_step"), bool):
+        return f"per_step must be 1, 2, 4 or 8, got {params.get('per_step')!r}"
+    return None
+
+
 def make_task(name: str, *, T: int = 256, n_train: int = 2000, n_test: int = 500,
               seed: int = 0, K: int = 4, per_step: int = 1) -> TaskData:
     """Build a task by name. The test split depends only on (name, T, n_test, K)."""
+    problem = make_task_params_error(dict(name=name, T=T, n_train=n_train, n_test=n_test,
+                                          seed=seed, K=K, per_step=per_step))
+    if problem:
+        raise ValueError(problem)
     train_rng = np.random.default_rng(seed)
     test_rng = np.random.default_rng(TEST_SEED_OFFSET)
     if name == "flipflop":

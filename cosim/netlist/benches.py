@@ -43,6 +43,7 @@ from ..hw.ir import HardwareIR
 from ..spice.ladder import ladder_subckt
 from ..spice.library import LIBRARY
 from .builder import LATCH_EPS
+from .escape import safe_title
 
 __all__ = ["BenchCell", "Bench", "LadderHoldBench", "sweep_bench", "ladder_hold_bench",
            "MODELS", "DYN_TAUC_S", "DYN_LOOPGAIN"]
@@ -133,8 +134,8 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
         chans = [channel]
     else:
         chans = list(range(lay.n)) if channel is None else [channel]
-    c = Circuit(f"cosim sweep bench: layer {layer} ({lay.kind}), "
-                f"{'all channels' if channel is None else f'channel {channel}'}, {model} model")
+    c = Circuit(safe_title(f"cosim sweep bench: layer {layer} ({lay.kind}), "
+                f"{'all channels' if channel is None else f'channel {channel}'}, {model} model"))
     plan, ratio = [], 0.0
     for ch in chans:
         win = cell_window(ir, layer, ch)
@@ -219,7 +220,7 @@ def ladder_hold_bench(ir: HardwareIR, layer: int, channel: int, *, n_steps: int 
     sub = ladder_subckt(K, name, c0=d.c0 * iu, h=d.h * iu, w=d.w * iu, a=d.a * iu, tau=d.tau_s,
                         iunit=iu, cell=cell)
     alpha = float(lay.alpha[channel])
-    c = Circuit(f"cosim ladder hold bench: layer {layer} channel {channel}, K={K}, {cell} cells")
+    c = Circuit(safe_title(f"cosim ladder hold bench: layer {layer} channel {channel}, K={K}, {cell} cells"))
     rungs = list(range(-K, K + 1))
     lv, cur = [], []
     for j, k in enumerate(rungs):

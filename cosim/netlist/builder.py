@@ -27,6 +27,7 @@ from PySpice.Spice.Netlist import Circuit
 from ..hw.ir import CellLayer, FilterBank, HardwareIR, MirrorBank
 from ..spice.ladder import ladder_subckt
 from ..spice.library import LIBRARY
+from .escape import safe_title
 from .stimulus import pwl_points, pwl_source
 
 # Largest time step, as points per recurrent step. Between input edges the
@@ -88,7 +89,7 @@ class _Builder:
         self.ir = ir                      # the copy being built (copies may differ by mismatch)
         self.timing = ir.timing
         self.iu = ir.timing.i_unit_a
-        self.c = Circuit(title)
+        self.c = Circuit(safe_title(title))
         self.probes = Probes()
         self.ladders: dict = {}           # subckt name -> .subckt text
         self.initial: list = []           # nodes held at 0 V in the operating point (.ic)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
+from ..fileio import atomic_write_all, check_output, check_path_text
 from ..hw.ir import round_floats
 from ..hw.mapping import DEFAULT_GAIN_MAX, model_to_ir
 from ..hw.reference import run_reference, score
@@ -37,37 +39,70 @@ class ExportResult:
     ir: object                # the HardwareIR written to ir_path
 
 
+# Largest input current accepted, in units (1 unit = 1 nA: 1 uA). Far beyond any
+# trained range; larger values only make ngspice fail later.
+MAX_INPUT_UNITS = 1e3
+MAX_STIMULUS_STEPS = 1_000_000     # batch x time of one exported stimulus
+
+
 def load_inputs(path, n_inputs: int) -> np.ndarray:
-    """Input sequences from a .npy file (no pickles): (batch, time, n_inputs) or (time, n_inputs)."""
+    """Input sequences from a .npy file (no pickles): (batch, time, n_inputs) or
+    (time, n_inputs), real, finite, |x| <= MAX_INPUT_UNITS units."""
     try:
         x = np.load(path, allow_pickle=False)
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such inputs file") from None
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a plain numeric .npy array ({exc})") from None
+        raise InputError(f"--inputs {path}: no such file") from None
+    except (ValueError, EOFError, OSError) as exc:
+        raise InputError(f"--inputs {path}: not a plain numeric .npy array ({exc or 'empty file'})") from None
+    if not isinstance(x, np.ndarray):   # an .npz archive under a .npy name
+        if hasattr(x, "close"):
+            x.close()
+        raise InputError(f"--inputs {path}: an .npz archive, not a .npy array (save one array with np.save)")
     if x.ndim == 2:
         x = x[None]
-    if x.ndim != 3 or x.shape[2] != n_inputs or x.shape[1] < 1:
-        raise ValueError(f"{path}: inputs must be (batch, time, {n_inputs}) or (time, {n_inputs}), got {x.shape}")
-    if not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all():
-        raise ValueError(f"{path}: inputs must be finite numbers")
-    return x.astype(np.float64)
+    if x.ndim != 3 or x.shape[2] != n_inputs or x.shape[1] < 1 or x.shape[0] < 1:
+        raise InputError(f"--inputs {path}: inputs must be (batch, time, {n_inputs}) or "
+                         f"(time, {n_inputs}) with batch, time >= 1, got {x.shape}")
+    if x.shape[0] * x.shape[1] > MAX_STIMULUS_STEPS:
+        raise InputError(f"--inputs {path}: {x.shape[0]} x {x.shape[1]} steps is more than "
+                         f"{MAX_STIMULUS_STEPS} in one netlist; split the batch")
+    if np.iscomplexobj(x) or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise InputError(f"--inputs {path}: inputs must be real numbers, got dtype {x.dtype}")
+    x = x.astype(np.float64)
+    if not np.isfinite(x).all():
+        raise InputError(f"--inputs {path}: inputs hold NaN or infinite values")
+    if np.abs(x).max() > MAX_INPUT_UNITS:
+        raise InputError(f"--inputs {path}: |input| up to {np.abs(x).max():.3g} units; currents "
+                         f"beyond {MAX_INPUT_UNITS:g} units (1 unit = 1 nA) are refused")
+    return x
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+def export_paths(out) -> tuple[Path, Path, Path]:
+    """(NAME.cir, NAME.hw.json, NAME.quant.json) of a netlist path."""
+    out = Path(out)
+    return out, out.with_name(f"{out.stem}.hw.json"), out.with_name(f"{out.stem}.quant.json")
+
+
+def check_export_paths(out, force: bool = False) -> None:
+    """Before any work: a .cir name, writable folder, no output overwritten without force."""
+    out = Path(out)
+    if out.suffix != ".cir":
+        raise InputError(f"--out {out}: the netlist name must end in .cir")
+    for path in export_paths(out):
+        check_output(path, "--out", force=force)
 
 
 def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
-                 gain_max: float = DEFAULT_GAIN_MAX, inputs=None, task_samples: int = 1) -> ExportResult:
-    """Export the checkpoint at `model_dir` to the netlist `out` (.cir)."""
+                 gain_max: float = DEFAULT_GAIN_MAX, inputs=None, task_samples: int = 1,
+                 force: bool = False) -> ExportResult:
+    """Export the checkpoint at `model_dir` to the netlist `out` (.cir); existing
+    outputs are replaced only with `force`. The three files are written together
+    at the end (temp files, then renames), after every check passed."""
     out = Path(out)
-    if out.suffix != ".cir":
-        raise ValueError(f"{out}: the netlist name must end in .cir")
+    check_export_paths(out, force)
+    check_path_text(model_dir, "MODEL")
     if task_samples < 1:
-        raise ValueError("--task-samples must be >= 1")
+        raise InputError("--task-samples must be >= 1")
     model, doc = checkpoint.load(model_dir)
     name = out.stem
     ir, quant = model_to_ir(model, doc, bits=bits, per_channel=per_channel, gain_max=gain_max,
@@ -76,7 +111,7 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     float_score = evaluate(model, task)
     quant_score = score(ir, run_reference(ir, task.x_test), task.y_test, task.kind)
     x = load_inputs(inputs, ir.n_inputs) if inputs is not None else task.x_test[:task_samples]
-    net = build_netlist(ir, x, title=f"cosim {name}: {doc['model']['cell']} from {model_dir}")
+    net = build_netlist(ir, x, title=f"cosim {name}: {doc['model']['cell']} from {model_dir}")  # escaped by the builder
     graph = check_netlist(net.text)
     kind = "MAE" if task.kind == "regress_last" else "accuracy"
     gains = [abs(v) for bank in _banks(ir) for row in bank.gains for v in row if v != 0]
@@ -92,13 +127,13 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
         "sim_time_s": net.n_steps * ir.timing.dt_s,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    ir_path = out.with_name(f"{name}.hw.json")
-    report_path = out.with_name(f"{name}.quant.json")
+    _, ir_path, report_path = export_paths(out)
     summary["float_score"], summary["quantized_score"] = (
         round_floats([summary["float_score"], summary["quantized_score"]], SCORE_DIGITS))
-    _write(report_path, json.dumps(round_floats({"summary": summary, "tensors": quant}), indent=1))
-    _write(ir_path, ir.to_json())
-    _write(out, with_print(net.text, net.probes.outputs[0]))
+    atomic_write_all({
+        report_path: json.dumps(round_floats({"summary": summary, "tensors": quant}), indent=1),
+        ir_path: ir.to_json(),
+        out: with_print(net.text, net.probes.outputs[0])})
     return ExportResult(out, ir_path, report_path, summary, net, x, ir)
 
 

@@ -32,6 +32,7 @@ from PySpice.Spice.Netlist import Circuit
 from ..analysis.hysteresis import CellWindow
 from ..spice.library import LIBRARY
 from .builder import LATCH_EPS, _num
+from .escape import safe_title
 from .stimulus import pwl_points, pwl_source
 
 __all__ = ["NoiseBench", "noise_bench", "EDGE_FRAC"]
@@ -73,7 +74,7 @@ def noise_bench(win: CellWindow, x, tn_s: float, *, i_unit_a: float = 1e-9,
     common = dict(igain=_num(win.alpha * iu), iunit=_num(iu), eps=eps, s0=0)
     ph = dict(ithresh=_num(win.up * iu), iwidth=_num(win.width * iu), **common)
     pc = dict(ithresh=_num(centre * iu), iwidth=0, **common)
-    c = Circuit(title)
+    c = Circuit(safe_title(title))
     hp, cp, ip, cip = [], [], [], []
     edge = edge_frac * tn_s
     for i, row in enumerate(x):

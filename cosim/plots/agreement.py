@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from . import save_figure
 
 
 def plot_state_traces(circuit: np.ndarray, software: np.ndarray, dt_s: float, path, title: str,
@@ -23,5 +24,5 @@ def plot_state_traces(circuit: np.ndarray, software: np.ndarray, dt_s: float, pa
     axes[-1, 0].set_xlabel("time (ms)")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from . import save_figure
 
 UP_COLOR, DOWN_COLOR, SOFT_COLOR = "C0", "C3", "0.55"
 NA = 1e-9
@@ -108,6 +109,6 @@ def plot_hysteresis(results: list, path, title: str | None = None, ncols: int = 
     fig.tight_layout(rect=(0, 0.1 if n == 1 else 0.045 / max(nrows / 2, 1), 1, 1))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
     return path

@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from . import save_figure
 
 
 def plot_ladder(trace: dict, path, title: str) -> None:
@@ -31,5 +32,5 @@ def plot_ladder(trace: dict, path, title: str) -> None:
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)

@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from . import save_figure
 
 
 def plot_study(records: list, summary: dict, out: Path) -> None:
@@ -28,7 +29,7 @@ def plot_study(records: list, summary: dict, out: Path) -> None:
                  f"noise {summary['noise_na']:g} nA")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "accuracy_hist.png", dpi=120)
+    save_figure(fig, out / "accuracy_hist.png", dpi=120)
     plt.close(fig)
     keys = [k for k in ok[0] if k.endswith(("_beta2", "_beta1", "_rung_alpha"))]
     if keys:
@@ -41,7 +42,7 @@ def plot_study(records: list, summary: dict, out: Path) -> None:
             ax.set_ylabel("cells" if "rung" not in key else "ladder stages")
         fig.suptitle(f"drawn circuit quantities under mismatch p = {100 * p:g}%")
         fig.tight_layout()
-        fig.savefig(out / "mismatch_hist.png", dpi=120)
+        save_figure(fig, out / "mismatch_hist.png", dpi=120)
         plt.close(fig)
 
 
@@ -60,5 +61,5 @@ def plot_yield(points: list, path, title: str) -> None:
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)

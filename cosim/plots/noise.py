@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FormatStrFormatter, NullFormatter  # noqa: E402
+from . import save_figure
 
 HYST_COLOR, COMP_COLOR = "C0", "C3"
 
@@ -140,6 +141,6 @@ def plot_noise(res, path, title: str | None = None) -> Path:
                            f"{res.delta * na:.3g} nA): state flips per cell-boundary crossing vs "
                            f"input noise, hysteresis vs comparator"), fontsize=10)
     fig.subplots_adjust(left=0.07, right=0.98, top=0.85, bottom=0.11)
-    fig.savefig(path, dpi=130)
+    save_figure(fig, path, dpi=130)
     plt.close(fig)
     return path

@@ -5,6 +5,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from . import save_figure
 
 
 def plot_loss_curves(curves: dict, path, title: str = "training loss") -> None:
@@ -21,5 +22,5 @@ def plot_loss_curves(curves: dict, path, title: str = "training loss") -> None:
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)

@@ -1,6 +1,8 @@
 """run_netlist: the one entry point to ngspice (driver choice, seed, retry)."""
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 from .messages import classify
@@ -21,6 +23,19 @@ def _run_once(netlist: str, driver: str, timeout_s: float, workdir):
         Path(workdir).mkdir(parents=True, exist_ok=True)
         (Path(workdir) / "net.cir").write_text(netlist)
     return run_shared(netlist, timeout_s)
+
+
+# Lines that would make ngspice run commands (a `.control` block can `shell`).
+# cosim never writes them; a netlist holding one was built from unescaped user text.
+_ACTIVE = re.compile(r"^\s*(\.control|\.endc|shell\b)", re.IGNORECASE | re.MULTILINE)
+
+
+def check_inert(netlist: str) -> None:
+    """SpiceError if the netlist holds a control block or shell command."""
+    m = _ACTIVE.search(netlist)
+    if m:
+        raise SpiceError(f"refusing to run a netlist with a {m.group(1).strip()!r} line "
+                         "(control blocks can run shell commands)", "", kind="error")
 
 
 def run_netlist(netlist: str, *, driver: str = "subprocess", timeout_s: float = 120.0,
@@ -47,6 +62,9 @@ def run_netlist(netlist: str, *, driver: str = "subprocess", timeout_s: float = 
     """
     if driver not in DRIVERS:
         raise ValueError(f"driver must be one of {DRIVERS}, got {driver!r}")
+    if not (isinstance(timeout_s, (int, float)) and math.isfinite(timeout_s) and timeout_s > 0):
+        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout_s!r}")
+    check_inert(netlist)
     text, seed_used = ensure_seed(netlist, seed)
     wall = 0.0
     logs: list[str] = []

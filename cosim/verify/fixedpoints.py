@@ -18,6 +18,9 @@ import argparse
 import json
 from pathlib import Path
 
+from .. import argtypes as at
+from ..fileio import atomic_write_text
+
 from .hysteresis import GOAL, check_figure_path, load_ir
 
 __all__ = ["fixedpoints", "plot", "format_summary", "add_cli", "load_ir"]
@@ -123,7 +126,7 @@ to beta2 / beta1); the circuit markers come from a slow ngspice sweep up and dow
 
 
 def _cmd_fixedpoints(args) -> None:
-    out = check_figure_path(args.out)
+    out = check_figure_path(args.out, args.force)
     ir = load_ir(args.model, bits=args.bits)
     res = fixedpoints(ir, args.layer, args.channel, loopgain=args.loopgain, seed=args.seed,
                       timeout_s=args.timeout)
@@ -131,7 +134,7 @@ def _cmd_fixedpoints(args) -> None:
     print(format_summary(res, ir.timing.i_unit_a))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(res.to_dict(), indent=1))
+        atomic_write_text(args.json, json.dumps(res.to_dict(), indent=1))
         print(f"  wrote {out}, {args.json}")
     else:
         print(f"  wrote {out}")
@@ -147,14 +150,15 @@ def add_cli(sub) -> argparse.ArgumentParser:
                                    "of stable levels.",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     p.add_argument("model", help="checkpoint folder or .hw.json IR file")
-    p.add_argument("--layer", type=int, default=0, help="cell layer index (default 0)")
-    p.add_argument("--channel", type=int, default=0, help="channel index (default 0)")
+    p.add_argument("--layer", type=at.int_range(0, 63), default=0, help="cell layer index (default 0)")
+    p.add_argument("--channel", type=at.int_range(0, 4095), default=0, help="channel index (default 0)")
     p.add_argument("--out", required=True, help="figure to write (.png, .svg or .pdf)")
-    p.add_argument("--loopgain", type=float, default=20.0,
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--loopgain", type=at.float_range(4, 1e4, lo_open=True), default=20.0,
                    help="dynamic cell loop gain m = k*w_i (> 4; default 20, the library's)")
-    p.add_argument("--bits", type=int, default=6, help="quantization bits for a checkpoint (default 6)")
+    p.add_argument("--bits", type=at.bits, default=6, help="quantization bits for a checkpoint (default 6)")
     p.add_argument("--json", default=None, help="also write the result as JSON here")
-    p.add_argument("--timeout", type=float, default=120.0, help="ngspice time limit (s)")
-    p.add_argument("--seed", type=int, default=0, help="ngspice seed (the sweep is deterministic)")
+    p.add_argument("--timeout", type=at.timeout_s, default=120.0, help="ngspice time limit (s, > 0)")
+    p.add_argument("--seed", type=at.seed, default=0, help="ngspice seed (the sweep is deterministic)")
     p.set_defaults(func=_cmd_fixedpoints)
     return p

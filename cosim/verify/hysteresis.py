@@ -14,6 +14,10 @@ import argparse
 import json
 from pathlib import Path
 
+from .. import argtypes as at
+from ..errors import InputError
+from ..fileio import atomic_write_text, check_output
+
 __all__ = ["load_ir", "hysteresis", "plot", "format_summary", "add_cli", "GOAL"]
 
 #: acceptance goal: |switching error| <= 2 % of the hysteresis width
@@ -40,11 +44,12 @@ def load_ir(model, bits: int = 6):
     raise ValueError(f"{model}: no such checkpoint folder or .hw.json IR file")
 
 
-def check_figure_path(path) -> Path:
+def check_figure_path(path, force: bool = False) -> Path:
+    """A figure path with a known suffix, writable, not overwritten without force."""
     p = Path(path)
     if p.suffix.lower() not in FIG_SUFFIXES:
-        raise ValueError(f"--out {path}: the figure needs a suffix {', '.join(FIG_SUFFIXES)}")
-    return p
+        raise InputError(f"--out {path}: the figure needs a suffix {', '.join(FIG_SUFFIXES)}")
+    return check_output(p, "--out", force=force)
 
 
 def hysteresis(ir, layer: int, channel: int | None = None, *, model: str = "latch",
@@ -128,7 +133,7 @@ down at beta1), bmru 2|beta| (up at +|beta|, down at -|beta|), cmru stage 2h
 
 
 def _cmd_hysteresis(args) -> None:
-    out = check_figure_path(args.out)
+    out = check_figure_path(args.out, args.force)
     ir = load_ir(args.model, bits=args.bits)
     results = hysteresis(ir, args.layer, args.channel, model=args.cell_model, seed=args.seed,
                          timeout_s=args.timeout)
@@ -136,7 +141,7 @@ def _cmd_hysteresis(args) -> None:
     print(format_summary(results))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps([r.to_dict() for r in results], indent=1))
+        atomic_write_text(args.json, json.dumps([r.to_dict() for r in results], indent=1))
         print(f"  wrote {out}, {args.json}")
     else:
         print(f"  wrote {out}")
@@ -151,15 +156,16 @@ def add_cli(sub) -> argparse.ArgumentParser:
                                    "the thresholds of the software cell; plot the loop.",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     p.add_argument("model", help="checkpoint folder or .hw.json IR file")
-    p.add_argument("--layer", type=int, default=0, help="cell layer index (default 0)")
-    p.add_argument("--channel", type=int, default=None,
+    p.add_argument("--layer", type=at.int_range(0, 63), default=0, help="cell layer index (default 0)")
+    p.add_argument("--channel", type=at.int_range(0, 4095), default=None,
                    help="channel index (default: every channel of the layer, one netlist)")
     p.add_argument("--out", required=True, help="figure to write (.png, .svg or .pdf)")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--cell-model", choices=["latch", "dynamic"], default="latch",
                    help="bistable cell model: latch (as exported, default) or dynamic")
-    p.add_argument("--bits", type=int, default=6, help="quantization bits for a checkpoint (default 6)")
+    p.add_argument("--bits", type=at.bits, default=6, help="quantization bits for a checkpoint (default 6)")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
-    p.add_argument("--timeout", type=float, default=120.0, help="ngspice time limit (s)")
-    p.add_argument("--seed", type=int, default=0, help="ngspice seed (the sweep is deterministic)")
+    p.add_argument("--timeout", type=at.timeout_s, default=120.0, help="ngspice time limit (s, > 0)")
+    p.add_argument("--seed", type=at.seed, default=0, help="ngspice seed (the sweep is deterministic)")
     p.set_defaults(func=_cmd_hysteresis)
     return p

@@ -17,6 +17,9 @@ import json
 import time
 from pathlib import Path
 
+from .. import argtypes as at
+from ..fileio import atomic_write_text
+
 __all__ = ["noise_experiment", "format_table", "claim_summary", "plot", "add_cli", "parse_sigmas"]
 
 
@@ -207,7 +210,7 @@ def _command(args) -> str:
 def _cmd_noise(args) -> None:
     from .hysteresis import check_figure_path, load_ir
 
-    out = check_figure_path(args.out)
+    out = check_figure_path(args.out, args.force)
     sig = parse_sigmas(args.sigmas) if args.sigmas else None
     ir = load_ir(args.model, bits=args.bits)
     res = noise_experiment(ir, args.layer, args.channel, sigmas=sig, crossings=args.crossings,
@@ -221,7 +224,7 @@ def _cmd_noise(args) -> None:
         d["command"] = _command(args)
         d["claim"] = claim_summary(res)
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(d, indent=1))
+        atomic_write_text(args.json, json.dumps(d, indent=1))
         msg += f", {args.json}"
     print(msg + f" ({res.wall_s:.1f} s)")
 
@@ -236,20 +239,21 @@ def add_cli(sub) -> argparse.ArgumentParser:
                                    "versus the noise amplitude, also for the software cells; plot.",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     p.add_argument("model", help="checkpoint folder or .hw.json IR file")
-    p.add_argument("--layer", type=int, default=0, help="cell layer index (default 0)")
-    p.add_argument("--channel", type=int, default=None,
+    p.add_argument("--layer", type=at.int_range(0, 63), default=0, help="cell layer index (default 0)")
+    p.add_argument("--channel", type=at.int_range(0, 4095), default=None,
                    help="channel index (default: the channel with the median width delta)")
     p.add_argument("--sigmas", default=None,
                    help="noise std as fractions of delta, comma-separated "
                         "(default 0.02,0.05,0.1,0.2,0.3,0.5)")
-    p.add_argument("--crossings", type=int, default=10,
+    p.add_argument("--crossings", type=at.int_range(1, 10_000), default=10,
                    help="window crossings of the trapezoid (default 10; resolution 1/crossings)")
-    p.add_argument("--samples-per-step", type=int, default=20,
+    p.add_argument("--samples-per-step", type=at.int_range(2, 1000), default=20,
                    help="noise samples per recurrent step dt (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="root seed of the noise (default 0)")
+    p.add_argument("--seed", type=at.seed, default=0, help="root seed of the noise (default 0)")
     p.add_argument("--out", required=True, help="figure to write (.png, .svg or .pdf)")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
-    p.add_argument("--bits", type=int, default=6, help="quantization bits for a checkpoint (default 6)")
-    p.add_argument("--timeout", type=float, default=120.0, help="ngspice time limit (s)")
+    p.add_argument("--bits", type=at.bits, default=6, help="quantization bits for a checkpoint (default 6)")
+    p.add_argument("--timeout", type=at.timeout_s, default=120.0, help="ngspice time limit (s, > 0)")
     p.set_defaults(func=_cmd_noise)
     return p
