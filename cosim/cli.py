@@ -186,7 +186,7 @@ def _preflight(args) -> None:
         if isinstance(value, str):
             check_path_text(value, f"--{name}" if name not in ("model",) else "MODEL")
     if getattr(args, "json", None):
-        check_output(args.json, "--json", force=True)
+        check_output(args.json, "--json", force=getattr(args, "force", False))
 
 
 def main(argv=None) -> int:
