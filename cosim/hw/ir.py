@@ -166,11 +166,9 @@ class HardwareIR:
 
     def save(self, path) -> Path:
         """Write atomically (temp file + rename)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.to_json())
-        tmp.replace(path)
-        return path
+        from ..fileio import atomic_write_text
+
+        return atomic_write_text(path, self.to_json())
 
     @classmethod
     def from_dict(cls, d: dict) -> "HardwareIR":

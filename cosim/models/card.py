@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..fileio import atomic_write_text
 from .checkpoint import read_config
 
 SCORE_NAMES = {"classify_each": "per-step accuracy", "classify_last": "accuracy",
@@ -67,5 +68,5 @@ def write_card(folder) -> Path:
     extra = "".join(p.read_text() for p in sorted(folder.glob("*.md"))
                     if p.name != "README.md")
     path = folder / "README.md"
-    path.write_text(render_card(read_config(folder)) + extra)
+    atomic_write_text(path, render_card(read_config(folder)) + extra)
     return path

@@ -7,13 +7,13 @@ raises `CheckpointError` naming the file and the problem.
 """
 from __future__ import annotations
 
+import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from ..fileio import atomic_write_bytes, atomic_write_text
 from .stack import Model, ModelConfig
 
 SCHEMA_VERSION = 1
@@ -24,27 +24,16 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used; the message names the file and the problem."""
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temp file in the same folder, then rename (no half-written file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save(folder, model: Model, meta: dict) -> Path:
     """Write `model` and `meta` (task, command, seed, metrics, ...) into `folder`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    _atomic_write(folder / WEIGHTS_FILE, lambda fh: torch.save(state, fh))
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    atomic_write_bytes(folder / WEIGHTS_FILE, buf.getvalue())
     doc = {"schema_version": SCHEMA_VERSION, "model": model.cfg.to_dict(), **meta}
-    text = json.dumps(doc, indent=2, sort_keys=False) + "\n"
-    _atomic_write(folder / CONFIG_FILE, lambda fh: fh.write(text.encode()))
+    atomic_write_text(folder / CONFIG_FILE, json.dumps(doc, indent=2, sort_keys=False) + "\n")
     return folder
 
 
