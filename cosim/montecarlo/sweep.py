@@ -17,7 +17,7 @@ def run_sweep(model_dir, out_dir, ps, *, float_trials: int = 10, **study_kw) -> 
     for p in ps:
         s = run_study(model_dir, out / f"p{p:g}", mismatch=p, **study_kw)
         points.append({"p": p, "yield_circuit": s.get("yield_circuit", 0.0),
-                       "yield_software": s.get("yield_software", 0.0),
+                       "yield_software": s.get("yield_software", 0.0), "failed": s["failed"],
                        "yield_float": soft[p]["yield_float"], "float_scores": soft[p]["scores"],
                        "circuit_mean": s.get("circuit_score", {}).get("mean")})
     tmp = out / ".sweep.json.tmp"
