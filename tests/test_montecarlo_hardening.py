@@ -189,6 +189,8 @@ def test_out_that_is_not_a_study_or_an_existing_study_is_refused(tmp_path):
     args = (MODEL, "--runs", 1, "--sequences", 1, "--workers", 1, "--quiet")
     rc, stdout, stderr = _cli(*args, "--out", out)
     assert rc == 2 and "not a Monte-Carlo study" in _one_line_error(stderr)
+    rc, stdout, stderr = _cli(*args, "--out", out, "--mismatch", "0.05,0.1")   # a sweep
+    assert rc == 2 and "not a yield sweep" in _one_line_error(stderr)
     assert sorted(p.name for p in out.iterdir()) == ["runs.csv"]
     assert (out / "runs.csv").read_text() == "my data\n"
     study = tmp_path / "study"

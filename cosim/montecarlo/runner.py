@@ -117,7 +117,8 @@ def _connect(scheduler: str, workers: int):
     except Exception as exc:  # OSError, TimeoutError, ValueError (bad address), ...
         lines = str(exc).splitlines() or [type(exc).__name__]
         raise InputError(f"--scheduler {scheduler}: cannot connect within "
-                         f"{CONNECT_TIMEOUT_S:g} s ({lines[0][:160]})") from None
+                         f"{CONNECT_TIMEOUT_S:g} s ({type(exc).__name__}: {lines[0][:160]})"
+                         ) from None
 
 
 def _close(conn) -> None:

@@ -33,6 +33,7 @@ from ..errors import InputError
 STUDY_FILE = "study.json"
 LOCK_FILE = "study.lock"
 SCRATCH_DIR = ".scratch"
+PROBE_FILE = ".write_test"
 RUNS_FILE = "runs.jsonl"
 NOMINAL_FILE = "nominal.npz"
 # parameters that must match on --resume ("model" is informative: the hash decides)
@@ -60,7 +61,7 @@ def check_folder(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file, not a folder")
     if out.is_dir() and not (out / STUDY_FILE).exists():
-        others = sorted(p.name for p in out.iterdir() if p.name not in (LOCK_FILE, SCRATCH_DIR))
+        others = sorted(p.name for p in out.iterdir() if p.name not in (LOCK_FILE, SCRATCH_DIR, PROBE_FILE))
         if others:
             raise InputError(f"--out {out} is not a Monte-Carlo study but holds files "
                              f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); "
@@ -71,7 +72,7 @@ def make_folder(out: Path) -> None:
     """mkdir -p with a one-line error (permission, read-only file system, ...)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write_test"
+        probe = out / PROBE_FILE
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
@@ -110,7 +111,8 @@ class StudyLock:
         return False
 
 
-def write_json(path: Path, doc: dict) -> None:
+def write_json(path: Path, doc) -> None:
+    """Write JSON atomically (a temporary file, then a rename)."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(doc, indent=1))
     tmp.replace(path)
@@ -135,6 +137,9 @@ def open_study(out: Path, params: dict, resume: bool) -> None:
             old = json.loads(path.read_text())
         except ValueError:
             raise InputError(f"{path} is unreadable; choose another --out") from None
+        if "model_sha256" not in old:
+            raise InputError(f"{out} was started by an older cosim (no model hash to check "
+                             f"the model against); use another --out")
         if old.get("model_sha256") != params["model_sha256"]:
             raise InputError(f"{out}: the model has changed since this study was started "
                              f"(content hash differs); use another --out")
