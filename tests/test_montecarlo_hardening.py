@@ -84,6 +84,8 @@ exec {real} "$@"
 def test_failed_runs_exit_3_and_are_retried_on_resume(tmp_path):
     out = tmp_path / "study"
     args = (MODEL, "--runs", 3, "--sequences", 1, "--workers", 1, "--quiet", "--out", out)
+    rc, stdout, stderr = _cli(*args, env=_failing_ngspice(tmp_path, passes=0))  # no nominal
+    assert rc == 2 and "nominal circuit failed" in _one_line_error(stderr)
     rc, stdout, stderr = _cli(*args, env=_failing_ngspice(tmp_path, passes=1))  # nominal only
     assert rc == 3, (stdout, stderr)
     assert "3 run(s) failed" in _one_line_error(stderr) and "--resume" in stderr

@@ -31,6 +31,7 @@ from ..hw.mapping import model_to_ir
 from ..hw.mismatch import mismatch_spec
 from ..models import checkpoint
 from ..models.recipe import task_from_config
+from ..spice import SpiceError
 from ..verify.agreement import simulate_sequences
 from . import study
 from .job import failed_records, init_worker, worker_batch
@@ -76,7 +77,12 @@ def _nominal(ir, x, y, kind, out: Path, timeout_s):
     if path.exists():
         data = np.load(path, allow_pickle=False)
         return [data[f"l{l}"] for l in range(len(ir.layers))], float(data["score"])
-    states, outputs = simulate_sequences(ir, x, progress=False, timeout_s=timeout_s)
+    try:
+        states, outputs = simulate_sequences(ir, x, progress=False, timeout_s=timeout_s)
+    except SpiceError as exc:          # one line; the study holds no run, a rerun starts afresh
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        raise InputError(f"the nominal circuit failed in ngspice, no run was started: "
+                         f"{lines[0][:200]}") from None
     states = [snap_states(layer.kind, s) for layer, s in zip(ir.layers, states)]
     score = score_outputs(outputs, y, kind, ir.pool)
     tmp = out / ".nominal.tmp.npz"
