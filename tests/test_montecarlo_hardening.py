@@ -151,8 +151,22 @@ def test_resume_accepts_path_spellings_and_refuses_a_changed_model(tmp_path, mon
 
 
 def _worker_pids(pid: int) -> list:
-    return [c.pid for c in psutil.Process(pid).children(recursive=True)
-            if "spawn_main" in " ".join(c.cmdline())]
+    """Pids of the multiprocessing pool workers below process `pid`."""
+    pids = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                pids.append(child.pid)
+        except psutil.Error:          # exited meanwhile (an ngspice child, ...)
+            pass
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:              # gone, or a zombie psutil cannot inspect
+        return False
 
 
 def test_killed_worker_is_retried_and_the_study_completes(tmp_path):
@@ -222,8 +236,7 @@ def test_sigterm_stops_cleanly_without_leaking_ngspice_folders(tmp_path):
     stdout, stderr = proc.communicate(timeout=WAIT_S)
     assert proc.returncode == 130, (stdout, stderr)
     assert "interrupted" in stderr and "Traceback" not in stderr
-    assert not any(psutil.pid_exists(w) and psutil.Process(w).status() != "zombie"
-                   for w in workers)
+    assert workers and not any(_alive(w) for w in workers)
     assert not list(tmpdir.glob("cosim_ngspice_*")) and not (out / ".scratch").exists()
     assert (out / "runs.jsonl").read_bytes().endswith(b"\n")
     rc, stdout, stderr = _cli(*args, "--resume", "--quiet", env=env)
