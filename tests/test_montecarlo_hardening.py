@@ -140,7 +140,8 @@ def test_resume_accepts_path_spellings_and_refuses_a_changed_model(tmp_path, mon
     kw = dict(runs=1, sequences=1, workers=1, progress=False)
     assert run_study(model, out, **kw)["succeeded"] == 1
     monkeypatch.chdir(tmp_path)
-    for spelling in ("models/x/", "models/x", str(model.resolve())):
+    shutil.copytree(model, tmp_path / "elsewhere")                # same content, other name
+    for spelling in ("models/x/", "models/x", str(model.resolve()), "elsewhere"):
         assert run_study(spelling, out, resume=True, **kw)["runs"] == 1
     weights = model / "weights.pt"
     state = torch.load(weights, weights_only=True)             # "retrain" into the same path

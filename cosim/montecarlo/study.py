@@ -41,9 +41,11 @@ IDENTITY = ("model_sha256", "runs", "mismatch", "noise_na", "sequences", "seed",
 
 
 def model_sha256(ir_dict: dict, x, y) -> str:
-    """Hex SHA-256 of what the study simulates: the IR (canonical JSON) and the
+    """Hex SHA-256 of what the study simulates: the IR (canonical JSON, without its
+    name and source: a copy of the checkpoint elsewhere is the same model) and the
     held-out inputs x and targets y."""
-    h = hashlib.sha256(json.dumps(ir_dict, sort_keys=True).encode())
+    content = {k: v for k, v in ir_dict.items() if k not in ("name", "source")}
+    h = hashlib.sha256(json.dumps(content, sort_keys=True).encode())
     for arr in (x, y):
         a = np.ascontiguousarray(arr)
         h.update(f"{a.dtype.str}{a.shape}".encode())

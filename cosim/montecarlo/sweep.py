@@ -1,7 +1,6 @@
 """Yield versus mismatch p: one circuit study per p plus the float-model sweep."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import InputError
