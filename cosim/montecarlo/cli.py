@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import math
+
+from ..errors import CheckFailed
 
 EPILOG = """examples:
   cosim montecarlo models/bmru_flipflop --runs 200 --mismatch 0.05 --noise 0.02 --workers 2 --out runs/ff_mc
@@ -11,13 +14,54 @@ EPILOG = """examples:
 
 
 def _fractions(text: str) -> list:
+    """--mismatch: fractions in [0, 1) (p at 3 sigma), one or a comma list."""
     try:
         vals = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected fractions like 0.05 or 0.05,0.1, got {text!r}") from None
     if not vals:
         raise argparse.ArgumentTypeError("give at least one mismatch value")
+    bad = [v for v in vals if not (math.isfinite(v) and 0 <= v < 1)]
+    if bad:
+        raise argparse.ArgumentTypeError(f"fractions must be in [0, 1) (0.05 = +-5% at 3 sigma), "
+                                         f"got {bad[0]:g}")
     return vals
+
+
+def _count(text: str) -> int:
+    """--runs/--sequences/--workers/--batch: an integer >= 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _seconds(text: str) -> float:
+    """--timeout: seconds, finite and > 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text}")
+    return v
+
+
+def _noise(text: str) -> float:
+    """--noise: nA per step, finite, in [0, NOISE_MAX_NA]."""
+    from .runner import NOISE_MAX_NA
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a current in nA, got {text!r}") from None
+    if not math.isfinite(v) or not 0 <= v <= NOISE_MAX_NA:
+        raise argparse.ArgumentTypeError(f"must be in [0, {NOISE_MAX_NA:g}] nA (at most "
+                                         f"{NOISE_MAX_NA:g}x the 1 nA unit current), got {text}")
+    return v
 
 
 def _cmd(args) -> None:
@@ -30,12 +74,17 @@ def _cmd(args) -> None:
     if len(args.mismatch) == 1:
         s = run_study(args.model, args.out, mismatch=args.mismatch[0], **kw)
         print(_line(s))
+        failed = s["failed"]
     else:
         points = run_sweep(args.model, args.out, args.mismatch, **kw)
         for pt in points:
             print(f"p = {100 * pt['p']:g}%: yield circuit {100 * pt['yield_circuit']:.1f}%, "
                   f"software {100 * pt['yield_software']:.1f}%, float model {100 * pt['yield_float']:.1f}%")
+        failed = sum(pt["failed"] for pt in points)
     print(f"results in {args.out}")
+    if failed:
+        raise CheckFailed(f"{failed} run(s) failed (see summary.json in {args.out}); "
+                          f"rerun with --resume to retry them")
 
 
 def _line(s: dict) -> str:
@@ -57,17 +106,19 @@ def add_cli(sub):
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="checkpoint folder")
     p.add_argument("--out", required=True, help="study folder (runs.jsonl, summary.json, runs.csv, plots)")
-    p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--runs", type=_count, default=200)
     p.add_argument("--mismatch", type=_fractions, default=[0.05],
                    help="p at 3 sigma as a fraction (0.05 = +-5%%), or a comma list for a yield-vs-p sweep")
-    p.add_argument("--noise", type=float, default=0.0, help="input-current noise std per step, nA")
-    p.add_argument("--sequences", type=int, default=8, help="held-out sequences per run")
-    p.add_argument("--batch", type=int, default=None, help="runs per netlist (default: automatic)")
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--noise", type=_noise, default=0.0,
+                   help="input-current noise std per step, nA (0 to 10)")
+    p.add_argument("--sequences", type=_count, default=8, help="held-out sequences per run")
+    p.add_argument("--batch", type=_count, default=1,
+                   help="runs per netlist (default 1: packing copies slows each copy down)")
+    p.add_argument("--workers", type=_count, default=2)
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address tcp://HOST:PORT, or 'local' for a LocalCluster")
-    p.add_argument("--resume", action="store_true", help="continue a study, skipping finished runs")
-    p.add_argument("--timeout", type=float, default=300.0, help="ngspice time limit per batch (s)")
+    p.add_argument("--resume", action="store_true", help="continue a study: run the runs not finished or failed")
+    p.add_argument("--timeout", type=_seconds, default=300.0, help="ngspice time limit per netlist (s, > 0)")
     p.add_argument("--bits", type=int, default=6)
     p.add_argument("--seed", type=int, default=0, help="root seed of every mismatch/noise draw")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

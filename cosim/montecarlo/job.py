@@ -9,6 +9,9 @@ one record. A failed ngspice call yields records with the error and seeds.
 """
 from __future__ import annotations
 
+import os
+import signal
+import tempfile
 import time
 
 import numpy as np
@@ -59,8 +62,7 @@ def run_batch(ir_dict: dict, runs: list, p, noise_na: float, x, y, kind: str,
             sig.states.extend(got.states)
             sig.outputs.extend(got.outputs)
     except Exception as exc:  # recorded per run; the study goes on
-        msg = str(exc).splitlines()[0][:300]
-        return [{**b, "ok": False, "error": f"{type(exc).__name__}: {msg}"} for b in base]
+        return failed_records(runs, p, noise_na, exc)
     wall = time.perf_counter() - start
     records = []
     for r, (ir, nz) in enumerate(zip(irs, noises)):
@@ -78,6 +80,52 @@ def run_batch(ir_dict: dict, runs: list, p, noise_na: float, x, y, kind: str,
                         "agreement_nominal": 1 - flips / cells, "state_flips": flips,
                         "wall_s": wall / len(runs), **_draws(ir)})
     return records
+
+
+def failed_records(runs: list, p, noise_na: float, error) -> list:
+    """One failed record per run of a batch: its seeds and a one-line error (an
+    exception or a text)."""
+    if isinstance(error, BaseException):
+        lines = str(error).splitlines() or [""]
+        error = f"{type(error).__name__}: {lines[0][:300]}"
+    return [{"run": i, "mismatch_seed": m, "noise_seed": n, "p": p, "noise_na": noise_na,
+             "ok": False, "error": error} for i, m, n in runs]
+
+
+# --- worker-process side of the local pool -------------------------------------------
+
+class _Terminated(BaseException):
+    """Raised by the SIGTERM handler inside a batch: unwinds it, so that the ngspice
+    child is killed and its temporary folder removed, before the worker exits."""
+
+
+_IN_BATCH = False
+
+
+def _on_sigterm(signum, frame):
+    if _IN_BATCH:
+        raise _Terminated()
+    os._exit(128 + signum)
+
+
+def init_worker(scratch_dir: str) -> None:
+    """Pool initializer: temporary folders (ngspice's) under the study's scratch folder,
+    which the study removes at its start and end; SIGTERM cleans up before exiting."""
+    tempfile.tempdir = scratch_dir
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def worker_batch(*job) -> list:
+    """run_batch(*job) in a pool worker; exits the worker (status 143) after cleaning up
+    when SIGTERM arrives mid-batch."""
+    global _IN_BATCH
+    _IN_BATCH = True
+    try:
+        return run_batch(*job)
+    except _Terminated:
+        os._exit(128 + signal.SIGTERM)
+    finally:
+        _IN_BATCH = False
 
 
 def _draws(ir: HardwareIR) -> dict:

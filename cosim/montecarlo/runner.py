@@ -1,56 +1,88 @@
 """Monte-Carlo study runner: local process pool or a Dask cluster, resumable.
 
-Layout of a study folder:
-    study.json     the parameters (checked on --resume)
+Layout of a study folder (rules in study.py):
+    study.json     the parameters and the model's content hash (checked on --resume)
+    study.lock     flock'ed by the one process writing the study
     nominal.npz    nominal circuit states of the S sequences (+ score)
-    runs.jsonl     one record per finished run, appended as runs finish
+    runs.jsonl     one record per finished run, appended as runs finish; a failed
+                   run is run again on --resume (its new record wins)
+    .scratch/      worker temporary folders (ngspice), removed at start and end
     runs.csv, summary.json, *.png   written at the end
 """
 from __future__ import annotations
 
-import json
+import contextlib
 import math
 import multiprocessing
+import os
+import signal
+import threading
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from ..analysis.agreement import score_outputs, snap_states
+from ..errors import InputError
 from ..hw.mapping import model_to_ir
 from ..hw.mismatch import mismatch_spec
 from ..models import checkpoint
 from ..models.recipe import task_from_config
-from ..netlist.builder import max_copies
+from ..spice import SpiceError
 from ..verify.agreement import simulate_sequences
-from .job import run_batch
+from . import study
+from .job import failed_records, init_worker, worker_batch
 from .seeds import run_seeds
 from .store import RunStore, write_csv
 from .summary import summarize
 
 CELL_COPIES_PER_NETLIST = 64     # ENV.md: 16-64 cells per netlist is the sweet spot
 WORKER_TASKS = 25                # recycle a worker process after this many batches (memory cap)
+NOISE_MAX_NA = 10.0              # largest --noise: 10x the unit current (1 nA) per step
+WORKER_DEATHS_PER_BATCH = 3      # a batch whose pool broke this often is recorded as failed
+CONNECT_TIMEOUT_S = 5.0          # Dask scheduler connect timeout (s)
+STOP_WAIT_S = 5.0                # how long a stopped worker may take to clean up (s)
 
 
 def auto_batch(cells: int, sequences: int, runs: int | None = None, workers: int = 1,
                limit: int | None = None) -> int:
-    """Runs per netlist: about 64 cell copies per netlist, at most `limit` copies
-    (builder.max_copies), and at least 4 batches per worker when `runs` is given
-    (so that the workers stay evenly loaded; ngspice itself gains nothing from
-    batching, see benchmarks/montecarlo.py)."""
+    """Runs per netlist when packing is wanted (benchmarks): about 64 cell copies per
+    netlist, at most `limit` copies (builder.max_copies), and at least 4 batches per
+    worker when `runs` is given. Not the default: ngspice gains at most 1.04x from
+    packing, and each copy gets slower (README, Speed)."""
     m = max(1, min(32, round(CELL_COPIES_PER_NETLIST / (cells * sequences))))
     if limit is not None:
         m = max(1, min(m, limit // sequences))
     return m if runs is None else max(1, min(m, runs // (4 * workers)))
 
 
+def check_study_args(runs, sequences, workers, batch, noise_na, timeout_s) -> None:
+    """InputError (naming the flag) for values no study can use."""
+    for flag, v in (("--runs", runs), ("--sequences", sequences), ("--workers", workers),
+                    ("--batch", batch)):
+        if v is not None and (not isinstance(v, int) or v < 1):
+            raise InputError(f"{flag} must be an integer >= 1, got {v!r}")
+    if not math.isfinite(noise_na) or not 0 <= noise_na <= NOISE_MAX_NA:
+        raise InputError(f"--noise must be a current in [0, {NOISE_MAX_NA:g}] (units of 1 nA "
+                         f"per step), got {noise_na}")
+    if not math.isfinite(timeout_s) or timeout_s <= 0:
+        raise InputError(f"--timeout must be a number of seconds > 0, got {timeout_s}")
+
+
 def _nominal(ir, x, y, kind, out: Path, timeout_s):
-    path = out / "nominal.npz"
+    path = out / study.NOMINAL_FILE
     if path.exists():
         data = np.load(path, allow_pickle=False)
         return [data[f"l{l}"] for l in range(len(ir.layers))], float(data["score"])
-    states, outputs = simulate_sequences(ir, x, progress=False, timeout_s=timeout_s)
+    try:
+        states, outputs = simulate_sequences(ir, x, progress=False, timeout_s=timeout_s)
+    except SpiceError as exc:          # one line; the study holds no run, a rerun starts afresh
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        raise InputError(f"the nominal circuit failed in ngspice, no run was started: "
+                         f"{lines[0][:200]}") from None
     states = [snap_states(layer.kind, s) for layer, s in zip(ir.layers, states)]
     score = score_outputs(outputs, y, kind, ir.pool)
     tmp = out / ".nominal.tmp.npz"
@@ -59,100 +91,210 @@ def _nominal(ir, x, y, kind, out: Path, timeout_s):
     return states, score
 
 
-def _check_study(out: Path, params: dict, resume: bool) -> None:
-    path = out / "study.json"
-    if path.exists():
-        if not resume:
-            raise ValueError(f"{out} already holds a study: pass --resume to continue it, or choose another --out")
-        old = json.loads(path.read_text())
-        if old != params:
-            diff = sorted(k for k in params if old.get(k) != params[k])
-            raise ValueError(f"{out}: --resume with different parameters ({', '.join(diff)}); use another --out")
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt in the main thread while the study runs, so a
+    killed study stops its workers and cleans up like Ctrl-C (exit 130)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / ".study.json.tmp"
-    tmp.write_text(json.dumps(params, indent=1))
-    tmp.replace(path)
 
+    def handler(signum, frame):
+        raise KeyboardInterrupt
 
-def _dask_batches(scheduler: str, workers: int, jobs: list):
-    """Yield each finished batch's records from a Dask cluster ('local' = LocalCluster)."""
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = (LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            dashboard_address=None) if scheduler == "local" else None)
-    client = Client(cluster if cluster is not None else scheduler)
+    old = signal.signal(signal.SIGTERM, handler)
     try:
-        for fut in as_completed([client.submit(run_batch, *job, pure=False) for job in jobs]):
-            yield fut.result()
+        yield
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        signal.signal(signal.SIGTERM, old)
 
 
-def _local_batches(workers: int, jobs: list):
-    """Yield each finished batch's records from spawned worker processes. Workers
-    are recycled by starting a fresh pool every `workers * WORKER_TASKS` batches
-    (Python 3.11's max_tasks_per_child can deadlock when it replaces workers)."""
+def _connect(scheduler: str, workers: int):
+    """(client, cluster or None) for 'local' (a LocalCluster) or tcp://HOST:PORT; a
+    scheduler not reached within CONNECT_TIMEOUT_S is one InputError."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout=CONNECT_TIMEOUT_S), None
+    except Exception as exc:  # OSError, TimeoutError, ValueError (bad address), ...
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        raise InputError(f"--scheduler {scheduler}: cannot connect within "
+                         f"{CONNECT_TIMEOUT_S:g} s ({type(exc).__name__}: {lines[0][:160]})"
+                         ) from None
+
+
+def _close(conn) -> None:
+    """Close a (client, cluster) pair from _connect (None: nothing to close)."""
+    if conn is not None:
+        conn[0].close()
+        if conn[1] is not None:
+            conn[1].close()
+
+
+def _dask_batches(client, jobs: list):
+    """Yield each finished batch's records; a batch whose task failed (KilledWorker
+    after Dask's own retries, ...) yields failed records."""
+    from dask.distributed import as_completed as dask_completed
+
+    futs = {client.submit(worker_batch, *job, pure=False): job for job in jobs}
+    for fut in dask_completed(list(futs)):
+        try:
+            yield fut.result()
+        except Exception as exc:
+            job = futs[fut]
+            yield failed_records(job[1], job[2], job[3], exc)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
+    """Shut a pool down; on abort also SIGTERM its live workers (they kill their ngspice
+    and remove its folder, see job.init_worker) and wait up to STOP_WAIT_S for them."""
+    if not abort:
+        pool.shutdown(wait=True)
+        return
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(STOP_WAIT_S)
+
+
+def _local_batches(workers: int, jobs: list, scratch_dir: Path):
+    """Yield each finished batch's records from spawned worker processes.
+
+    Workers are recycled by starting a fresh pool every `workers * WORKER_TASKS`
+    batches (Python 3.11's max_tasks_per_child can deadlock when it replaces
+    workers). A worker that dies (SIGKILL, out-of-memory kill) breaks the pool:
+    the unfinished batches go to a fresh pool, and a batch caught in
+    WORKER_DEATHS_PER_BATCH broken pools is recorded as failed.
+    """
     ctx = multiprocessing.get_context("spawn")
     wave = workers * WORKER_TASKS
-    for i in range(0, len(jobs), wave):
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    queue = list(enumerate(jobs))
+    deaths = Counter()
+    while queue:
+        current, queue = queue[:wave], queue[wave:]
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
+                                   initargs=(str(scratch_dir),))
+        futs = {pool.submit(worker_batch, *job): (k, job) for k, job in current}
+        broken, abort = [], True
         try:
-            for fut in as_completed([pool.submit(run_batch, *job) for job in jobs[i:i + wave]]):
-                yield fut.result()
+            for fut in as_completed(futs):
+                k, job = futs[fut]
+                try:
+                    records = fut.result()
+                except BrokenProcessPool:
+                    broken.append((k, job))
+                    continue
+                except Exception as exc:       # e.g. a batch that cannot be pickled
+                    records = failed_records(job[1], job[2], job[3], exc)
+                yield records
+            abort = bool(broken)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_pool(pool, abort)
+        retry = []
+        for k, job in broken:
+            deaths[k] += 1
+            if deaths[k] >= WORKER_DEATHS_PER_BATCH:
+                yield failed_records(job[1], job[2], job[3], "worker process died (killed, "
+                                     f"e.g. out of memory) in {deaths[k]} tries")
+            else:
+                retry.append((k, job))
+        queue = retry + queue
+
+
+def _load_case(model_dir, sequences: int, bits: int):
+    """(ir, x, y, kind) of the model and its first `sequences` held-out sequences."""
+    model, doc = checkpoint.load(model_dir)
+    ir, _ = model_to_ir(model, doc, bits=bits, name=Path(os.path.abspath(model_dir)).name)
+    task = task_from_config(doc)
+    x, y = task.x_test[:sequences].astype(np.float64), task.y_test[:sequences]
+    return ir, x, y, task.kind
 
 
 def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: float = 0.0,
               sequences: int = 8, batch: int | None = None, workers: int = 2, seed: int = 0,
               resume: bool = False, scheduler: str | None = None, timeout_s: float = 300.0,
               bits: int = 6, progress: bool = True) -> dict:
-    """Run (or continue) a Monte-Carlo study; returns the summary dict."""
-    if runs < 1 or sequences < 1 or workers < 1 or (batch is not None and batch < 1):
-        raise ValueError("--runs, --sequences, --workers and --batch must be >= 1")
-    if not math.isfinite(noise_na) or noise_na < 0:
-        raise ValueError(f"--noise must be a current >= 0 (units of 1 nA), got {noise_na}")
+    """Run (or continue) a Monte-Carlo study; returns the summary dict.
+
+    batch: runs per netlist (default 1: one model copy per netlist). noise_na:
+    input-current noise std per step in units of 1 nA, in [0, NOISE_MAX_NA].
+    timeout_s: ngspice wall-clock limit per netlist (s). Runs without a
+    successful record (never run, or failed) are run; the summary counts each
+    run once. Bad arguments, a folder that is not a study, a locked or changed
+    study: InputError.
+    """
+    check_study_args(runs, sequences, workers, batch, noise_na, timeout_s)
     p = mismatch_spec(mismatch)
-    model, doc = checkpoint.load(model_dir)
-    ir, _ = model_to_ir(model, doc, bits=bits, name=Path(model_dir).name)
-    task = task_from_config(doc)
-    x, y = task.x_test[:sequences].astype(np.float64), task.y_test[:sequences]
     out = Path(out_dir)
-    params = {"model": str(model_dir), "runs": runs, "mismatch": p, "noise_na": noise_na,
-              "sequences": sequences, "seed": seed, "bits": bits}
-    _check_study(out, params, resume)
-    nominal_states, nominal_score = _nominal(ir, x, y, task.kind, out, timeout_s)
-    store = RunStore(out / "runs.jsonl")
-    done = {r["run"] for r in store.load()}
-    seeds = run_seeds(seed, runs)
-    pending = [(i, *seeds[i]) for i in range(runs) if i not in done]
-    cells = sum(layer.n for layer in ir.layers)
-    M = batch or auto_batch(cells, sequences, len(pending), workers, limit=max_copies(ir))
-    chunks = [pending[i:i + M] for i in range(0, len(pending), M)]
-    args = (ir.to_dict(), p, noise_na, x, y, task.kind, nominal_states, timeout_s)
-    failures = 0
-    if chunks:
-        jobs = [(args[0], chunk, *args[1:]) for chunk in chunks]
-        batches = _dask_batches(scheduler, workers, jobs) if scheduler else _local_batches(workers, jobs)
-        bar = tqdm(total=runs, initial=len(done), desc="montecarlo", unit="run", disable=not progress)
+    study.check_folder(out)
+    ir, x, y, kind = _load_case(model_dir, sequences, bits)
+    params = {"model": os.path.abspath(model_dir),
+              "model_sha256": study.model_sha256(ir.to_dict(), x, y), "runs": runs,
+              "mismatch": p, "noise_na": noise_na, "sequences": sequences, "seed": seed,
+              "bits": bits}
+    study.make_folder(out)
+    with study.StudyLock(out), _sigterm_as_interrupt():
+        study.check_folder(out)
+        study.open_study(out, params, resume)
+        scratch = study.scratch(out)
         try:
-            for records in batches:
-                store.append(records)
-                failures += sum(not r["ok"] for r in records)
-                bar.update(len(records))
-                bar.set_postfix(failed=failures)
+            return _run_locked(ir, x, y, kind, out, params, scratch, batch=batch or 1,
+                               workers=workers, scheduler=scheduler, timeout_s=timeout_s,
+                               progress=progress)
         finally:
-            bar.close()
-    records = store.load()
-    summary = summarize(records, nominal_score, task.kind)
-    summary.update({"batch": M, "workers": workers, "scheduler": scheduler or "local pool", **params})
+            study.remove_scratch(out)
+
+
+def _run_locked(ir, x, y, kind, out: Path, params: dict, scratch: Path, *, batch: int,
+                workers: int, scheduler, timeout_s: float, progress: bool) -> dict:
+    """The study proper, under the study lock: pending runs, then the summary files."""
+    conn = _connect(scheduler, workers) if scheduler else None
+    try:
+        nominal_states, nominal_score = _nominal(ir, x, y, kind, out, timeout_s)
+        store = RunStore(out / study.RUNS_FILE)
+        store.repair()
+        ok = {r["run"] for r in store.load(warn=True) if r.get("ok")}
+        seeds = run_seeds(params["seed"], params["runs"])
+        pending = [(i, *seeds[i]) for i in range(params["runs"]) if i not in ok]
+        chunks = [pending[i:i + batch] for i in range(0, len(pending), batch)]
+        p, noise_na = params["mismatch"], params["noise_na"]
+        jobs = [(ir.to_dict(), chunk, p, noise_na, x, y, kind, nominal_states, timeout_s)
+                for chunk in chunks]
+        if jobs:
+            batches = (_dask_batches(conn[0], jobs) if conn else
+                       _local_batches(workers, jobs, scratch))
+            _consume(batches, store, params["runs"], len(ok), progress)
+    finally:
+        _close(conn)
+    records = [r for r in store.load() if r["run"] < params["runs"]]
+    summary = summarize(records, nominal_score, kind)
+    summary.update({"batch": batch, "workers": workers,
+                    "scheduler": scheduler or "local pool", **params})
     write_csv(records, out / "runs.csv")
-    tmp = out / ".summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1))
-    tmp.replace(out / "summary.json")
+    study.write_json(out / "summary.json", summary)
     from ..plots.montecarlo import plot_study
     plot_study(records, summary, out)
     return summary
+
+
+def _consume(batches, store: RunStore, runs: int, done: int, progress: bool) -> None:
+    """Append every batch's records as it finishes, with a progress bar."""
+    failures = 0
+    bar = tqdm(total=runs, initial=done, desc="montecarlo", unit="run", disable=not progress)
+    try:
+        for records in batches:
+            store.append(records)
+            failures += sum(not r["ok"] for r in records)
+            bar.update(len(records))
+            bar.set_postfix(failed=failures)
+    finally:
+        if hasattr(batches, "close"):
+            batches.close()
+        bar.close()
