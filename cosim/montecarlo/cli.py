@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from .. import argtypes as at
 from ..errors import CheckFailed
 
 EPILOG = """examples:
@@ -28,40 +29,11 @@ def _fractions(text: str) -> list:
     return vals
 
 
-def _count(text: str) -> int:
-    """--runs/--sequences/--workers/--batch: an integer >= 1."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
-def _seconds(text: str) -> float:
-    """--timeout: seconds, finite and > 0."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text}")
-    return v
-
-
 def _noise(text: str) -> float:
-    """--noise: nA per step, finite, in [0, NOISE_MAX_NA]."""
+    """--noise: nA per step, finite, in [0, runner.NOISE_MAX_NA]."""
     from .runner import NOISE_MAX_NA
 
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a current in nA, got {text!r}") from None
-    if not math.isfinite(v) or not 0 <= v <= NOISE_MAX_NA:
-        raise argparse.ArgumentTypeError(f"must be in [0, {NOISE_MAX_NA:g}] nA (at most "
-                                         f"{NOISE_MAX_NA:g}x the 1 nA unit current), got {text}")
-    return v
+    return at.float_range(0.0, NOISE_MAX_NA)(text)
 
 
 def _cmd(args) -> None:
@@ -106,21 +78,21 @@ def add_cli(sub):
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="checkpoint folder")
     p.add_argument("--out", required=True, help="study folder (runs.jsonl, summary.json, runs.csv, plots)")
-    p.add_argument("--runs", type=_count, default=200)
+    p.add_argument("--runs", type=at.int_range(1), default=200)
     p.add_argument("--mismatch", type=_fractions, default=[0.05],
                    help="p at 3 sigma as a fraction (0.05 = +-5%%), or a comma list for a yield-vs-p sweep")
     p.add_argument("--noise", type=_noise, default=0.0,
                    help="input-current noise std per step, nA (0 to 10)")
-    p.add_argument("--sequences", type=_count, default=8, help="held-out sequences per run")
-    p.add_argument("--batch", type=_count, default=1,
+    p.add_argument("--sequences", type=at.int_range(1), default=8, help="held-out sequences per run")
+    p.add_argument("--batch", type=at.int_range(1), default=1,
                    help="runs per netlist (default 1: packing copies slows each copy down)")
-    p.add_argument("--workers", type=_count, default=2)
+    p.add_argument("--workers", type=at.int_range(1), default=2)
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address tcp://HOST:PORT, or 'local' for a LocalCluster")
     p.add_argument("--resume", action="store_true", help="continue a study: run the runs not finished or failed")
-    p.add_argument("--timeout", type=_seconds, default=300.0, help="ngspice time limit per netlist (s, > 0)")
-    p.add_argument("--bits", type=int, default=6)
-    p.add_argument("--seed", type=int, default=0, help="root seed of every mismatch/noise draw")
+    p.add_argument("--timeout", type=at.timeout_s, default=300.0, help="ngspice time limit per netlist (s, > 0)")
+    p.add_argument("--bits", type=at.bits, default=6)
+    p.add_argument("--seed", type=at.seed, default=0, help="root seed of every mismatch/noise draw")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd)
     return p
