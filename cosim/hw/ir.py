@@ -29,11 +29,53 @@ class Timing:
     dt_s: float = 10e-3            # one recurrent step
     sample_frac: float = 0.9       # state of step k read at (k + sample_frac) dt
     edge_frac: float = 0.01        # input edges (PWL ramp) as a fraction of dt
-    pulse_start_frac: float = 0.1  # update pulse (CMRU ladder) starts at (k + this) dt
-    pulse_width_s: float = 0.25e-3
+    pulse_start_frac: float = 0.1  # layer 0's update pulse starts at (k + this) dt
+    pulse_width_s: float = 0.25e-3 # update pulse width Tp (every clocked cell, CMRU ladders)
+    pulse_gap_s: float = 0.25e-3   # from one layer's pulse end to the next layer's pulse start
     i_unit_a: float = 1e-9         # one software unit of current
     supply_v: float = 1.8          # for power estimates
     w_unit_um: float = 5.3         # mirror output width giving gain 1 (information)
+
+
+# Clock edges (rise and fall) as a fraction of the pulse width.
+CLOCK_EDGE_FRAC = 0.01
+# Readout track-and-hold time constant as a fraction of the pulse width:
+# e^-50 of the old value is left at the end of the pulse.
+HOLD_TAU_FRAC = 0.02
+
+
+def pulse_start_s(t: Timing, slot: int) -> float:
+    """Start (s after the step starts) of update pulse `slot`: layer l uses slot l,
+    the readout track-and-hold (filter models) the slot after the last layer."""
+    return t.pulse_start_frac * t.dt_s + slot * (t.pulse_width_s + t.pulse_gap_s)
+
+
+def schedule(t: Timing, n_layers: int, readout_hold: bool = False) -> dict:
+    """The step's update schedule and the conditions it must meet (SPEC 1, 3.4).
+
+    Layer l's clocked cells update during [start_l, start_l + Tp]; layer l+1's
+    inputs (layer l's outputs) are therefore settled before start_(l+1), because
+    the gated latches and ladder stages latch within the pulse (the latch model
+    commits when the clock crosses 1/2, i.e. CLOCK_EDGE_FRAC Tp / 2 after the start).
+    Conditions: the inputs' edges end before the first pulse; consecutive pulses do
+    not overlap; the last pulse (and the readout hold, when there is one) ends
+    before the states are sampled at sample_frac dt."""
+    slots = max(n_layers + (1 if readout_hold else 0), 1)
+    starts = [pulse_start_s(t, k) for k in range(slots)]
+    end = starts[-1] + t.pulse_width_s
+    problems = []
+    if t.pulse_width_s <= 0 or t.pulse_gap_s < 0:
+        problems.append("pulse_width_s must be > 0 and pulse_gap_s >= 0")
+    if starts[0] <= t.edge_frac * t.dt_s:
+        problems.append(f"the first update pulse ({starts[0] * 1e3:.4g} ms) must start after the "
+                        f"input edges end ({t.edge_frac * t.dt_s * 1e3:.4g} ms)")
+    if end >= t.sample_frac * t.dt_s:
+        problems.append(f"the last update pulse ends at {end * 1e3:.4g} ms, not before the sample "
+                        f"point {t.sample_frac * t.dt_s * 1e3:.4g} ms: {slots} pulses of "
+                        f"{t.pulse_width_s * 1e3:.4g} ms + gaps of {t.pulse_gap_s * 1e3:.4g} ms do not fit")
+    return {"starts_s": starts, "end_s": end, "sample_s": t.sample_frac * t.dt_s,
+            "latch_s": CLOCK_EDGE_FRAC * t.pulse_width_s / 2, "ok": not problems,
+            "problems": problems}
 
 
 @dataclass
@@ -256,9 +298,13 @@ def validate(ir: HardwareIR) -> None:
     if ir.pool not in ("last", "mean"):
         raise IRError(f"pool must be 'last' or 'mean', got {ir.pool!r}")
     t = ir.timing
-    _finite("timing", [t.dt_s, t.sample_frac, t.edge_frac, t.pulse_start_frac, t.pulse_width_s, t.i_unit_a])
+    _finite("timing", [t.dt_s, t.sample_frac, t.edge_frac, t.pulse_start_frac, t.pulse_width_s,
+                       t.pulse_gap_s, t.i_unit_a])
     if not (t.dt_s > 0 and 0 < t.sample_frac < 1 and 0 < t.edge_frac < t.sample_frac and t.i_unit_a > 0):
         raise IRError("timing: need dt_s > 0, 0 < edge_frac < sample_frac < 1, i_unit_a > 0")
+    sched = schedule(t, len(ir.layers), ir.filters is not None)
+    if not sched["ok"]:
+        raise IRError("timing: " + "; ".join(sched["problems"]))
     width = ir.n_inputs
     if ir.proj is not None:
         _bank("proj", ir.proj, width, gain_max)
