@@ -107,12 +107,12 @@ def test_tie_aware_agreement_classifies_each_step():
 def test_update_schedule_fits_and_is_validated():
     ir, _ = _ir("schmitt_digits")
     s = schedule(ir.timing, len(ir.layers), readout_hold=True)
-    assert s["ok"] and len(s["starts_s"]) == 3
+    assert s["ok"] and len(s["starts_s"]) == 2
     assert s["starts_s"][0] > ir.timing.edge_frac * ir.timing.dt_s
     assert all(b - a >= ir.timing.pulse_width_s for a, b in zip(s["starts_s"], s["starts_s"][1:]))
     assert s["end_s"] < s["sample_s"]
     d = ir.to_dict()
-    d["timing"]["pulse_width_s"] = 3e-3          # 3 pulses of 3 ms + gaps do not fit before 9 ms
+    d["timing"]["pulse_width_s"] = 4.5e-3        # 2 pulses of 4.5 ms from 1 ms do not fit before 9 ms
     with pytest.raises(IRError, match="sample point"):
         HardwareIR.from_dict(d)
     t = Timing(pulse_start_frac=0.005)           # pulse inside the input edge

@@ -31,36 +31,39 @@ class Timing:
     edge_frac: float = 0.01        # input edges (PWL ramp) as a fraction of dt
     pulse_start_frac: float = 0.1  # layer 0's update pulse starts at (k + this) dt
     pulse_width_s: float = 0.25e-3 # update pulse width Tp (every clocked cell, CMRU ladders)
-    pulse_gap_s: float = 0.25e-3   # from one layer's pulse end to the next layer's pulse start
+    pulse_gap_s: float = 0.0       # from one layer's pulse end to the next layer's pulse start
     i_unit_a: float = 1e-9         # one software unit of current
     supply_v: float = 1.8          # for power estimates
     w_unit_um: float = 5.3         # mirror output width giving gain 1 (information)
 
 
 # Clock edges (rise and fall) as a fraction of the pulse width.
-CLOCK_EDGE_FRAC = 0.01
+CLOCK_EDGE_FRAC = 0.1
 # Readout track-and-hold time constant as a fraction of the pulse width:
 # e^-50 of the old value is left at the end of the pulse.
 HOLD_TAU_FRAC = 0.02
 
 
 def pulse_start_s(t: Timing, slot: int) -> float:
-    """Start (s after the step starts) of update pulse `slot`: layer l uses slot l,
-    the readout track-and-hold (filter models) the slot after the last layer."""
+    """Start (s after the step starts) of update pulse `slot` (layer l uses slot l;
+    the readout track-and-hold of filter models tracks during the last layer's pulse)."""
     return t.pulse_start_frac * t.dt_s + slot * (t.pulse_width_s + t.pulse_gap_s)
 
 
 def schedule(t: Timing, n_layers: int, readout_hold: bool = False) -> dict:
     """The step's update schedule and the conditions it must meet (SPEC 1, 3.4).
 
-    Layer l's clocked cells update during [start_l, start_l + Tp]; layer l+1's
-    inputs (layer l's outputs) are therefore settled before start_(l+1), because
-    the gated latches and ladder stages latch within the pulse (the latch model
-    commits when the clock crosses 1/2, i.e. CLOCK_EDGE_FRAC Tp / 2 after the start).
-    Conditions: the inputs' edges end before the first pulse; consecutive pulses do
-    not overlap; the last pulse (and the readout hold, when there is one) ends
-    before the states are sampled at sample_frac dt."""
-    slots = max(n_layers + (1 if readout_hold else 0), 1)
+    Layer l's clocked cells update during [start_l, start_l + Tp]. They latch
+    early in the pulse (a gated latch commits when its clock crosses 1/2,
+    CLOCK_EDGE_FRAC Tp / 2 after the start; a ladder stage when the update
+    current passes h/W = 3/4 of a unit), so layer l+1's inputs (layer l's
+    outputs) are settled long before start_(l+1) = start_l + Tp + gap (gap >= 0;
+    0 by default: the pulses touch, which also shares their clock corners as
+    ngspice breakpoints). The readout track-and-hold (filter models) tracks
+    during the last layer's pulse and settles by its end (HOLD_TAU_FRAC Tp time
+    constant). Conditions: the input edges end before the first pulse; the last
+    pulse ends before the states are sampled at sample_frac dt."""
+    slots = max(n_layers, 1)
     starts = [pulse_start_s(t, k) for k in range(slots)]
     end = starts[-1] + t.pulse_width_s
     problems = []
@@ -73,9 +76,11 @@ def schedule(t: Timing, n_layers: int, readout_hold: bool = False) -> dict:
         problems.append(f"the last update pulse ends at {end * 1e3:.4g} ms, not before the sample "
                         f"point {t.sample_frac * t.dt_s * 1e3:.4g} ms: {slots} pulses of "
                         f"{t.pulse_width_s * 1e3:.4g} ms + gaps of {t.pulse_gap_s * 1e3:.4g} ms do not fit")
+    latch = CLOCK_EDGE_FRAC * t.pulse_width_s / 2
+    if readout_hold and 5 * HOLD_TAU_FRAC * t.pulse_width_s > t.pulse_width_s - latch:
+        problems.append("the readout track-and-hold does not settle within the pulse")
     return {"starts_s": starts, "end_s": end, "sample_s": t.sample_frac * t.dt_s,
-            "latch_s": CLOCK_EDGE_FRAC * t.pulse_width_s / 2, "ok": not problems,
-            "problems": problems}
+            "latch_s": latch, "ok": not problems, "problems": problems}
 
 
 @dataclass

@@ -19,8 +19,8 @@ unit update pulse. Every cell updates only during its layer's clock pulse
 (node clk{l}: slot l of `hw.ir.schedule`, after the input edges and after the
 previous layer's pulse), so input edges and transient crossings of |c| = |beta|
 never reach a state. With readout filters, every readout input passes a
-track-and-hold clocked after the last layer (node clkh), so all filter inputs
-change at one instant per step. `Probes` names the ngspice vectors to read.
+track-and-hold that tracks during the last layer's pulse, so all filter
+inputs change at one instant per step. `Probes` names the ngspice vectors to read.
 """
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def output_phase(ir: HardwareIR) -> float:
     t = ir.timing
     if ir.filters is None:
         return t.sample_frac
-    hold = pulse_start_s(t, len(ir.layers))
+    hold = pulse_start_s(t, len(ir.layers) - 1)
     return 1.0 + (hold + t.pulse_width_s * (CLOCK_EDGE_FRAC / 2 + HOLD_TAU_FRAC)) / t.dt_s
 
 
@@ -206,12 +206,12 @@ class _Builder:
 
     def hold(self, p: str, inputs: list) -> list:
         """Each sensed readout input copied (unit mirror) into a track-and-hold clocked
-        by clkh; returns the sense sources of the held copies."""
+        by the last layer's clock; returns the sense sources of the held copies."""
         tau = HOLD_TAU_FRAC * self.timing.pulse_width_s
         out = []
         for j, src in enumerate(inputs):
             self.c.F(f"{p}q{j}", self.c.gnd, f"{p}q{j}", src, 1)
-            self.c.X(f"{p}qx{j}", "track_hold", f"{p}q{j}", "clkh", f"{p}qh{j}",
+            self.c.X(f"{p}qx{j}", "track_hold", f"{p}q{j}", f"clk{len(self.ir.layers) - 1}", f"{p}qh{j}",
                      iunit=_num(self.iu), tau=_num(tau))
             out.append(self.sense(f"{p}qh{j}", f"{p}qh{j}"))
         return out
@@ -309,10 +309,9 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
         raise ValueError("all copies in one netlist need the same timing")
     bld = _Builder(first, title)
     t = first.timing
-    # one update clock per layer (slot l) and, with filters, one for the readout hold
+    # one update clock per layer (slot l); the readout hold uses the last one
     rise = t.pulse_width_s * CLOCK_EDGE_FRAC
-    clocks = [f"clk{l}" for l in range(len(first.layers))] + (["clkh"] if first.filters is not None else [])
-    for slot, name in enumerate(clocks):
+    for slot, name in enumerate(f"clk{l}" for l in range(len(first.layers))):
         bld.c.PulseVoltageSource(name, name, bld.c.gnd, initial_value=0, pulsed_value=1,
                                  delay_time=pulse_start_s(t, slot), rise_time=rise,
                                  fall_time=rise, pulse_width=t.pulse_width_s - rise,
