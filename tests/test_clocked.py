@@ -42,6 +42,23 @@ def test_flipflop_beta_sign_change_in_an_edge_does_not_latch():
     assert np.where(states[0][0, :, 3] >= 0, 1, -1).tolist() == [-1, -1, -1, -1]
 
 
+def test_flipflop_sequence_237_step_1_is_a_tie():
+    """|c|/|beta| = 0.99973 at held-out sequence 237, step 1, channel 0: inside the
+    latch ramp, so a tie (the continuous cell got it wrong; the clocked one compares
+    exactly). Either way it is not counted as a disagreement."""
+    from cosim.analysis.agreement import layer_margins
+    from cosim.verify.agreement import run_agreement
+
+    ir, task = _ir("bmru_flipflop")
+    x, y = task.x_test[237:238], task.y_test[237:238]
+    tr = run_reference(ir, x).layers[0]
+    assert abs(tr.candidate[0, 1, 0]) / abs(tr.threshold[0, 1, 0]) == pytest.approx(0.99973, abs=1e-5)
+    margin, band, _ = layer_margins(ir.layers[0], tr)
+    assert margin[0, 1, 0] <= band[0, 1, 0]
+    r, _, _ = run_agreement(ir, x, y, task.kind, progress=False)
+    assert r.n_ties >= 1 and r.n_disagreements == 0 and r.state_agreement == 1.0
+
+
 def test_adversarial_suite_is_deterministic_and_hits_its_targets():
     ir, task = _ir("bmru_flipflop")
     a = adversarial_inputs(ir, task.x_train, seed=5, per_family=2, T=32)

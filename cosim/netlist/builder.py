@@ -80,15 +80,17 @@ def max_copies(ir: HardwareIR) -> int | None:
 
 def output_phase(ir: HardwareIR) -> float:
     """When (fraction of dt after a step starts) the readout of that step is read:
-    with filters, at the end of the step's window: the readout track-and-hold
-    outputs of step k hold from its hold pulse to the next step's, so the window
-    ends at the next hold pulse, read at its equivalent step instant (clock half
-    risen + one hold time constant)."""
+    with filters, at the end of the step's window: the clocked copies of the
+    readout inputs (`_Builder.hold`) change once per step, during the last
+    layer's pulse, so the window of step k ends at step k+1's switching instant:
+    the clock half risen (latch copies of first-quadrant outputs), + one time
+    constant when a track-and-hold is among them (its equivalent step instant)."""
     t = ir.timing
     if ir.filters is None:
         return t.sample_frac
-    hold = pulse_start_s(t, len(ir.layers) - 1)
-    return 1.0 + (hold + t.pulse_width_s * (CLOCK_EDGE_FRAC / 2 + HOLD_TAU_FRAC)) / t.dt_s
+    read = ir.layers if ir.readout_all else ir.layers[-1:]
+    lag = CLOCK_EDGE_FRAC / 2 + (0.0 if all(layer.kind == "schmitt" for layer in read) else HOLD_TAU_FRAC)
+    return 1.0 + (pulse_start_s(t, len(ir.layers) - 1) + t.pulse_width_s * lag) / t.dt_s
 
 
 def _num(v: float) -> str:
@@ -204,15 +206,24 @@ class _Builder:
             cprobe.append(f"i({vc})")
         return outs, states, cprobe
 
-    def hold(self, p: str, inputs: list) -> list:
-        """Each sensed readout input copied (unit mirror) into a track-and-hold clocked
-        by the last layer's clock; returns the sense sources of the held copies."""
+    def hold(self, p: str, inputs: list, levels: list) -> list:
+        """Each sensed readout input copied (unit mirror) into a clocked copy on the
+        last layer's clock; returns the sense sources of the copies. levels[j]: the
+        alpha of a first-quadrant cell output (0 or alpha: a `bist_latch_clk` copy with
+        its threshold at alpha/2, preset 0, switching at the same instant as the last
+        layer's cells), or None (signed or ladder levels: a `track_hold`)."""
+        clk = f"clk{len(self.ir.layers) - 1}"
         tau = HOLD_TAU_FRAC * self.timing.pulse_width_s
         out = []
-        for j, src in enumerate(inputs):
+        for j, (src, alpha) in enumerate(zip(inputs, levels)):
             self.c.F(f"{p}q{j}", self.c.gnd, f"{p}q{j}", src, 1)
-            self.c.X(f"{p}qx{j}", "track_hold", f"{p}q{j}", f"clk{len(self.ir.layers) - 1}", f"{p}qh{j}",
-                     iunit=_num(self.iu), tau=_num(tau))
+            if alpha is not None:
+                self.c.X(f"{p}qx{j}", "bist_latch_clk", f"{p}q{j}", clk, f"{p}qh{j}",
+                         igain=_num(alpha * self.iu), ithresh=_num(alpha / 2 * self.iu),
+                         iwidth=0, iunit=_num(self.iu), s0=0)
+            else:
+                self.c.X(f"{p}qx{j}", "track_hold", f"{p}q{j}", clk, f"{p}qh{j}",
+                         iunit=_num(self.iu), tau=_num(tau))
             out.append(self.sense(f"{p}qh{j}", f"{p}qh{j}"))
         return out
 
@@ -262,7 +273,7 @@ class _Builder:
             nodes = [f"{p}p{i}" for i in range(self.ir.proj.n_out)]
             self.bank(f"{p}pw", self.ir.proj, inputs, nodes)
             inputs = [self.sense(n, n) for n in nodes]
-        st_all, c_all, layer_outs = [], [], []
+        st_all, c_all, layer_outs, levels = [], [], [], []
         for l, layer in enumerate(self.ir.layers):
             q = f"{p}l{l}"
             nz = None if noise is None else noise[l]
@@ -275,10 +286,12 @@ class _Builder:
             st_all.append(st)
             c_all.append(cp)
             layer_outs.extend(inputs)
+            lv = list(layer.alpha) if layer.kind == "schmitt" else [None] * layer.n
+            levels = levels + lv if self.ir.readout_all else lv
         if self.ir.readout_all:
             inputs = layer_outs
         if self.ir.filters is not None:
-            inputs = self.hold(p, inputs)
+            inputs = self.hold(p, inputs, levels)
             inputs = self.filters(p, self.ir.filters, inputs)
         outs = [f"{p}o{k}" for k in range(self.ir.n_outputs)]
         self.bank(f"{p}ro", self.ir.readout, inputs, outs)
