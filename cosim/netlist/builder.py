@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
-from ..hw.ir import CLOCK_EDGE_FRAC, HOLD_TAU_FRAC, CellLayer, FilterBank, HardwareIR, MirrorBank, pulse_start_s
+from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, FilterBank, HardwareIR, MirrorBank, pulse_start_s
 from ..spice.ladder import ladder_subckt
 from ..spice.library import LIBRARY
 from .stimulus import pwl_points, pwl_source
@@ -83,13 +83,14 @@ def output_phase(ir: HardwareIR) -> float:
     with filters, at the end of the step's window: the clocked copies of the
     readout inputs (`_Builder.hold`) change once per step, during the last
     layer's pulse, so the window of step k ends at step k+1's switching instant:
-    the clock half risen (latch copies of first-quadrant outputs), + one time
-    constant when a track-and-hold is among them (its equivalent step instant)."""
+    the clock half risen (latch copies of first-quadrant outputs), + two time
+    constants when a track-and-hold is among them (its equivalent step instant:
+    it tracks at a rate clock/tau, about 1/(2 tau) at the latch instant; approximate)."""
     t = ir.timing
     if ir.filters is None:
         return t.sample_frac
     read = ir.layers if ir.readout_all else ir.layers[-1:]
-    lag = CLOCK_EDGE_FRAC / 2 + (0.0 if all(layer.kind == "schmitt" for layer in read) else HOLD_TAU_FRAC)
+    lag = CLOCK_LATCH_FRAC + (0.0 if all(layer.kind == "schmitt" for layer in read) else 2 * HOLD_TAU_FRAC)
     return 1.0 + (pulse_start_s(t, len(ir.layers) - 1) + t.pulse_width_s * lag) / t.dt_s
 
 
@@ -322,13 +323,13 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
         raise ValueError("all copies in one netlist need the same timing")
     bld = _Builder(first, title)
     t = first.timing
-    # one update clock per layer (slot l); the readout hold uses the last one
-    rise = t.pulse_width_s * CLOCK_EDGE_FRAC
+    # one update clock per layer (slot l), a trapezoid 0 -> 1 -> 0: rise, top and fall
+    # Tp/2 each (above 1/2 for Tp); the readout copies use the last one
     for slot, name in enumerate(f"clk{l}" for l in range(len(first.layers))):
+        half = t.pulse_width_s / 2
         bld.c.PulseVoltageSource(name, name, bld.c.gnd, initial_value=0, pulsed_value=1,
-                                 delay_time=pulse_start_s(t, slot), rise_time=rise,
-                                 fall_time=rise, pulse_width=t.pulse_width_s - rise,
-                                 period=t.dt_s)
+                                 delay_time=pulse_start_s(t, slot), rise_time=half,
+                                 fall_time=half, pulse_width=half, period=t.dt_s)
     for b in range(x.shape[0]):
         bld.copy(b, irs[b], x[b], None if noise is None else [n[b] for n in noise])
     T = x.shape[1]
