@@ -137,8 +137,9 @@ def test_update_schedule_fits_and_is_validated():
 
 
 def test_margin_report_finds_channels_on_a_threshold():
-    """The digits model's layer-1 channels 2 and 14 sit on beta1 in the float model
-    (candidate = beta1 whenever layer 0 is silent); quantization moves them off."""
+    """In the float model the digits model's layer-1 channel 14 sits exactly on beta1
+    (margin 0) and channel 2 within 3e-5 units of it, in 11101 cell-steps each of the
+    test split; 6-bit quantization moves both off (no tie left)."""
     model, doc = load(ROOT / "models" / "schmitt_digits")
     task = task_from_config(doc)
     fl, _ = model_to_ir(model, doc, bits=None)
