@@ -308,3 +308,40 @@ def test_ladder_mismatch_scale_reaches_the_netlist():
     body = [f"iu 0 u {update_pwl([1, -1])}", "xl u o ladder_mm s0=0", "vo o 0 0"]
     r = run_netlist(netlist(sub + "\n".join(body), f".tran 20u {2 * DT:g}"))
     assert ladder_levels(r, "o", 2).tolist() == pytest.approx([2, 1], abs=1e-6)
+
+
+# --------------------------------------------------------------------------- clocked cells
+
+def test_clocked_cells_update_only_during_the_clock_pulse():
+    """bist_sym_clk / bist_latch_clk: between pulses the inputs cross every threshold
+    (and beta changes sign) without effect; during a pulse the settled inputs set,
+    reset or hold. Clock: trapezoids (0.125 ms edges) starting at 1, 3, 5, 7, 9 ms.
+    (With the continuous bist_sym / bist_latch in their place this test fails.)"""
+    T = 10e-3
+    clk = "vclk clk 0 pulse(0 1 1m 0.125m 0.125m 0.125m 2m)"
+    # bmru: (c, beta) settled at each pulse: set, hold, reset, hold, set
+    c = [(0, 0.6), (2e-3, 0.6), (2.01e-3, 0.3), (4e-3, 0.3), (4.01e-3, -0.9), (6e-3, -0.9),
+         (6.01e-3, 0.1), (8e-3, 0.1), (8.01e-3, 0.7), (10e-3, 0.7)]
+    b = [(0, 0.5), (2.5e-3, 0.5), (2.6e-3, -0.5), (4.2e-3, -0.5), (4.3e-3, 0.5),
+         (6.2e-3, 0.5), (6.3e-3, -0.5), (10e-3, -0.5)]
+    # between pulses beta swings through 0 (2.5-2.6 ms with the state +1; 6.2-6.3 ms with
+    # c = 0.1 > 0 and the state -1: a continuous comparator would set +1 there)
+    # first-quadrant, beta1 = 0.3, beta2 = 0.7: spikes far beyond both thresholds between
+    # pulses, settled values at the pulses: high, hold, low, hold, high
+    x = [(0, 0.9), (2e-3, 0.9), (2.01e-3, 0.5), (2.3e-3, 0.5), (2.31e-3, 0.0), (2.4e-3, 0.0),
+         (2.41e-3, 0.5), (4e-3, 0.5), (4.01e-3, 0.1), (6e-3, 0.1), (6.01e-3, 0.5), (6.3e-3, 0.5),
+         (6.31e-3, 1.5), (6.4e-3, 1.5), (6.41e-3, 0.5), (8e-3, 0.5), (8.01e-3, 0.8), (10e-3, 0.8)]
+    body = [clk, f"ic 0 c {pwl(c)}", f"ib 0 b {pwl(b)}", "xs c b clk os bist_sym_clk igain=1n s0=-1",
+            "vos os 0 0", f"ix 0 x {pwl(x)}",
+            "xl x clk ol bist_latch_clk igain=2n ithresh=0.7n iwidth=0.4n s0=0", "vol ol 0 0"]
+    r = run_netlist(netlist("\n".join(body), ".tran 10u 10m"))
+    for t, s_sym, s_q in [(0.9e-3, -1, 0), (1.9e-3, 1, 1), (2.9e-3, 1, 1), (3.9e-3, 1, 1),
+                          (5.9e-3, -1, 0), (7.9e-3, -1, 0), (8.9e-3, -1, 0), (9.9e-3, 1, 1)]:
+        assert r.sample("v(xs.u)", t) == pytest.approx(s_sym, abs=1e-9), t
+        assert r.sample("v(xl.u)", t) == pytest.approx(s_q, abs=1e-9), t
+    assert r.sample("i(vol)", 9.9e-3) / NA == pytest.approx(2.0, rel=1e-6)
+    # the hazards were there: beta passed zero with c = 0.1 > 0 and the state -1 at
+    # ~6.25 ms, x spiked to 0 and to 1.5 between pulses; none of them moved a state
+    assert r.sample("v(xs.u)", 6.5e-3) == pytest.approx(-1, abs=1e-9)
+    assert r.sample("v(xl.u)", 2.45e-3) == pytest.approx(1, abs=1e-9)
+    assert r.sample("v(xl.u)", 6.45e-3) == pytest.approx(0, abs=1e-9)

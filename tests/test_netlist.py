@@ -64,7 +64,7 @@ def _good_text():
 
 @pytest.mark.parametrize("old,new,message", [
     ("Vb0l0h3 b0l0h3 0 0", "Vb0l0h3 b0l0h3x 0 0", "floating"),
-    ("Xb0l0x2 b0l0c2 b0l0t2 b0l0h2 bist_sym", "Xb0l0x2 b0l0c2 b0l0h2 bist_sym", "ports"),
+    ("Xb0l0x2 b0l0c2 b0l0t2 clk0 b0l0h2 bist_sym_clk", "Xb0l0x2 b0l0c2 b0l0t2 b0l0h2 bist_sym_clk", "ports"),
     ("Fb0ro_0_3 ", "Fb0ro_0_3 b0o0 0 Vnothere 1 ; ", "controlling source vnothere"),
 ])
 def test_graph_check_names_the_problem(old, new, message):

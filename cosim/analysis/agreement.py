@@ -23,10 +23,41 @@ def snap_states(kind: str, states: np.ndarray) -> np.ndarray:
 
 
 def decision_margin(kind: str, candidate, threshold, beta1=None) -> np.ndarray:
-    """How far the candidate was from changing the cell's decision (units)."""
+    """How far the candidate was from changing the cell's decision (units):
+    the distance to the nearest threshold (beta1 or beta2; +-|beta|)."""
     if kind == "schmitt":
         return np.minimum(np.abs(candidate - threshold), np.abs(candidate - beta1))
     return np.abs(np.abs(candidate) - np.abs(threshold))
+
+
+# A step is a tie when its candidate lies within the circuit's switching ramp of a
+# threshold: TIE_EPS of the half window (|beta| for bmru/cmru, delta/2 for the
+# first-quadrant cell), at least TIE_FLOOR units. TIE_EPS is the latch ramp of the
+# continuous latch cells (netlist.builder.LATCH_EPS, the hyst ramp of bist_sym and
+# bist_latch); the clocked cells compare exactly, so this band is a conservative
+# bound of both models' resolution (and far above ngspice's 12-digit currents).
+TIE_EPS = 1e-3
+TIE_FLOOR = 1e-6
+
+
+def window(kind: str, threshold, beta1=None) -> np.ndarray:
+    """Width of the cell's hold window (units): 2|beta| (bmru/cmru) or delta (schmitt)."""
+    if kind == "schmitt":
+        return np.abs(np.asarray(threshold) - np.asarray(beta1))
+    return 2 * np.abs(np.asarray(threshold))
+
+
+def tie_band(kind: str, threshold, beta1=None) -> np.ndarray:
+    """Margin (units) below which a step is a tie."""
+    return np.maximum(TIE_EPS * window(kind, threshold, beta1) / 2, TIE_FLOOR)
+
+
+def layer_margins(layer, trace) -> tuple:
+    """(margin, tie band, window width) arrays (batch, time, channels) of one layer trace."""
+    beta1 = np.asarray(layer.beta1) if layer.kind == "schmitt" else None
+    margin = decision_margin(layer.kind, trace.candidate, trace.threshold, beta1)
+    thr = np.broadcast_to(trace.threshold, margin.shape)
+    return margin, tie_band(layer.kind, thr, beta1), window(layer.kind, thr, beta1)
 
 
 @dataclass
@@ -38,6 +69,8 @@ class Disagreement:
     circuit: float
     software: float
     margin: float      # |candidate - nearest threshold| in units at that step
+    kind: str = "disagree"   # "disagree", "tie" (margin inside the tie band) or
+                             # "after_tie" (the cell, or an earlier layer, differed at a tie before)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,8 +82,8 @@ class AgreementResult:
     steps: int
     state_agreement: float               # fraction of (sequence, step, layer, channel) equal
     per_layer: list                      # agreement per layer
-    disagreements: list                  # Disagreement dicts (at most `max_listed`)
-    n_disagreements: int
+    disagreements: list                  # Disagreement dicts (at most `max_listed`), ties included
+    n_disagreements: int                 # differing states that are not ties (acceptance: 0)
     output_error_max: float              # |I_circuit - I_software| / I_unit, readout currents
     output_error_mean: float
     output_scale: float                  # max |I_software| / I_unit: the size the errors compare to
@@ -59,6 +92,12 @@ class AgreementResult:
     software_score: float
     float_score: float | None = None     # the unquantized model on the same sequences
     metric: str = "accuracy"
+    states: int = 0                      # cell-steps compared
+    n_ties: int = 0                      # cell-steps with the margin inside the tie band
+    n_tie_differ: int = 0                # ... of which the states differ
+    n_after_tie: int = 0                 # differing, outside the band, explained by an earlier tie
+    n_agree: int = 0                     # equal states (ties included)
+    agreement_non_tie: float = 1.0       # equal fraction of the steps that are neither tie nor after a tie
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,29 +123,85 @@ def decisions(outputs: np.ndarray, kind: str, pool: str) -> np.ndarray | None:
     return None
 
 
-def compare(ir: HardwareIR, ref: Reference, circuit_states: list, circuit_outputs: np.ndarray,
-            y, kind: str, float_score: float | None = None, max_listed: int = 200) -> AgreementResult:
-    """circuit_states[l]: (batch, time, channels); circuit_outputs: (batch, time, n_out) units."""
+@dataclass
+class StateAgreement:
+    """Tie-aware state agreement over (sequence, step, layer, channel)."""
+    states: int
+    n_agree: int
+    n_ties: int                # margin inside the tie band (agreeing or not)
+    n_tie_differ: int
+    n_after_tie: int           # differing outside the band, after a tie of the cell or an earlier layer
+    n_disagreements: int       # differing, neither tie nor after a tie
+    per_layer: list
+    disagreements: list        # Disagreement dicts, ties included (at most max_listed)
+
+    @property
+    def state_agreement(self) -> float:
+        return self.n_agree / max(self.states, 1)
+
+    @property
+    def agreement_non_tie(self) -> float:
+        excluded = self.n_ties + self.n_after_tie
+        return 1 - self.n_disagreements / max(self.states - excluded, 1)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "state_agreement": self.state_agreement,
+                "agreement_non_tie": self.agreement_non_tie}
+
+
+def state_agreement(ir: HardwareIR, ref: Reference, circuit_states: list, max_listed: int = 200) -> StateAgreement:
+    """Compare circuit states (list per layer of (batch, time, channels)) with the reference:
+    each differing cell-step is a tie (margin inside `tie_band`), after a tie (the same
+    cell differed at a tie earlier in the sequence, or a cell of an earlier layer did),
+    or a disagreement."""
     per_layer, listed, total_bad, total = [], [], 0, 0
+    n_ties = n_tie_differ = n_after = n_real = 0
+    upstream = None    # (batch, time): an earlier layer differed there, excused (tie / after a tie)
     for l, (layer, tr) in enumerate(zip(ir.layers, ref.layers)):
         circ = snap_states(layer.kind, circuit_states[l])
         bad = circ != tr.state
         per_layer.append(float(1 - bad.mean()))
         total_bad += int(bad.sum())
         total += bad.size
-        if bad.any():
-            beta1 = np.asarray(layer.beta1) if layer.kind == "schmitt" else None
-            margin = decision_margin(layer.kind, tr.candidate, tr.threshold, beta1)
-            for b, t, c in zip(*np.nonzero(bad)):
-                if len(listed) < max_listed:
-                    listed.append(Disagreement(int(b), int(t), l, int(c), float(circ[b, t, c]),
-                                               float(tr.state[b, t, c]), float(margin[b, t, c])).to_dict())
+        margin, band, _ = layer_margins(layer, tr)
+        tie = margin <= band
+        # a difference that starts at a tie (or while an earlier layer differs at a
+        # tie) is carried by the state until the cell agrees again: "after a tie"
+        after = np.zeros_like(bad)
+        streak = np.zeros((bad.shape[0], bad.shape[2]), bool)
+        for t in range(bad.shape[1]):
+            cause = tie[:, t] if upstream is None else tie[:, t] | upstream[:, t, None]
+            streak = bad[:, t] & (streak | cause)
+            after[:, t] = streak & ~tie[:, t]
+        real = bad & ~tie & ~after
+        n_ties += int(tie.sum())
+        n_tie_differ += int((bad & tie).sum())
+        n_after += int(after.sum())
+        n_real += int(real.sum())
+        excused = ((bad & tie) | after).any(axis=2)
+        upstream = excused if upstream is None else upstream | excused
+        for b, t, c in zip(*np.nonzero(bad)):
+            if len(listed) >= max_listed:
+                break
+            k = "tie" if tie[b, t, c] else ("after_tie" if after[b, t, c] else "disagree")
+            listed.append(Disagreement(int(b), int(t), l, int(c), float(circ[b, t, c]),
+                                       float(tr.state[b, t, c]), float(margin[b, t, c]), k).to_dict())
+    return StateAgreement(total, total - total_bad, n_ties, n_tie_differ, n_after, n_real,
+                          per_layer, listed)
+
+
+def compare(ir: HardwareIR, ref: Reference, circuit_states: list, circuit_outputs: np.ndarray,
+            y, kind: str, float_score: float | None = None, max_listed: int = 200) -> AgreementResult:
+    """circuit_states[l]: (batch, time, channels); circuit_outputs: (batch, time, n_out) units."""
+    sa = state_agreement(ir, ref, circuit_states, max_listed)
     err = np.abs(circuit_outputs - ref.outputs)
     d_circ, d_ref = decisions(circuit_outputs, kind, ir.pool), decisions(ref.outputs, kind, ir.pool)
     return AgreementResult(
         sequences=circuit_outputs.shape[0], steps=circuit_outputs.shape[1],
-        state_agreement=1 - total_bad / max(total, 1), per_layer=per_layer,
-        disagreements=listed, n_disagreements=total_bad,
+        state_agreement=sa.state_agreement, per_layer=sa.per_layer,
+        disagreements=sa.disagreements, n_disagreements=sa.n_disagreements, states=sa.states,
+        n_ties=sa.n_ties, n_tie_differ=sa.n_tie_differ, n_after_tie=sa.n_after_tie,
+        n_agree=sa.n_agree, agreement_non_tie=sa.agreement_non_tie,
         output_error_max=float(err.max()), output_error_mean=float(err.mean()),
         output_scale=float(np.abs(ref.outputs).max()),
         decision_agreement=None if d_ref is None else float((d_circ == d_ref).mean()),

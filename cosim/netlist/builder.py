@@ -12,10 +12,15 @@ so several sequences run in one ngspice call. Per copy b, layer l, channel i:
     o{k}       readout sum node, sensed by a 0 V source (the output current)
 
 Weights are F-elements (CCCS) referencing the sense source of their input,
-bias currents are DC current sources. Cells are the library subcircuits in
-circuits/: `bist_latch` (first quadrant), `bist_sym` (BMRU) and a generated
-CMRU ladder driven by a gate block that turns (c, beta) into a +-1 unit update
-pulse from the step clock. `Probes` names the ngspice vectors to read.
+bias currents are DC current sources. Cells are the clocked library subcircuits
+in circuits/: `bist_latch_clk` (first quadrant), `bist_sym_clk` (BMRU), and a
+generated CMRU ladder driven by a gate block that turns (c, beta) into a +-1
+unit update pulse. Every cell updates only during its layer's clock pulse
+(node clk{l}: slot l of `hw.ir.schedule`, after the input edges and after the
+previous layer's pulse), so input edges and transient crossings of |c| = |beta|
+never reach a state. With readout filters, every readout input passes a
+track-and-hold that tracks during the last layer's pulse, so all filter
+inputs change at one instant per step. `Probes` names the ngspice vectors to read.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
-from ..hw.ir import CellLayer, FilterBank, HardwareIR, MirrorBank
+from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, FilterBank, HardwareIR, MirrorBank, pulse_start_s
 from ..spice.ladder import ladder_subckt
 from ..spice.library import LIBRARY
 from .escape import safe_title
@@ -38,9 +43,11 @@ from .stimulus import pwl_points, pwl_source
 # ngspice's trapezoidal error).
 TRAN_POINTS_PER_STEP = 2
 TRAN_POINTS_PER_STEP_FILTERS = 20
-# Latch ramp as a fraction of the half window: the hyst output is only partly
+# Latch ramp of the continuous latch cells (bist_latch, bist_sym: single-cell
+# benches) as a fraction of the half window: the hyst output is only partly
 # switched for inputs within this fraction of a threshold (measured: 0.01 left
 # a 0.8%-margin step half-switched in the flip-flop model; 1e-3 did not).
+# analysis.agreement.TIE_EPS (the tie band) is the same figure.
 LATCH_EPS = 1e-3
 
 
@@ -74,10 +81,18 @@ def max_copies(ir: HardwareIR) -> int | None:
 
 def output_phase(ir: HardwareIR) -> float:
     """When (fraction of dt after a step starts) the readout of that step is read:
-    with filters, at the end of the step's window, when the next input edge is
-    half way (the state of step k holds from its edge to the next one)."""
+    with filters, at the end of the step's window: the clocked copies of the
+    readout inputs (`_Builder.hold`) change once per step, during the last
+    layer's pulse, so the window of step k ends at step k+1's switching instant:
+    the clock half risen (latch copies of first-quadrant outputs), + two time
+    constants when a track-and-hold is among them (its equivalent step instant:
+    it tracks at a rate clock/tau, about 1/(2 tau) at the latch instant; approximate)."""
     t = ir.timing
-    return 1.0 + t.edge_frac / 2 if ir.filters is not None else t.sample_frac
+    if ir.filters is None:
+        return t.sample_frac
+    read = ir.layers if ir.readout_all else ir.layers[-1:]
+    lag = CLOCK_LATCH_FRAC + (0.0 if all(layer.kind == "schmitt" for layer in read) else 2 * HOLD_TAU_FRAC)
+    return 1.0 + (pulse_start_s(t, len(ir.layers) - 1) + t.pulse_width_s * lag) / t.dt_s
 
 
 def _num(v: float) -> str:
@@ -132,7 +147,7 @@ class _Builder:
                 self.c.I(f"{prefix}_b{i}", self.c.gnd, targets[i], _num(bias * self.iu))
 
     # -- layers -----------------------------------------------------------
-    def schmitt(self, p: str, layer: CellLayer, inputs: list, first: bool, noise=None) -> list:
+    def schmitt(self, p: str, layer: CellLayer, inputs: list, first: bool, clk: str, noise=None) -> list:
         if first:  # x+ = ReLU(x): a unipolar input mirror passes only positive current
             rect = []
             for j, src in enumerate(inputs):
@@ -146,10 +161,10 @@ class _Builder:
         for i in range(layer.n):
             beta2 = layer.beta1[i] + layer.delta[i]
             # c = ReLU(.): negative candidate currents already read as "force low" (beta1 > 0)
-            self.c.X(f"{p}x{i}", "bist_latch", cands[i], f"{p}h{i}",
+            self.c.X(f"{p}x{i}", "bist_latch_clk", cands[i], clk, f"{p}h{i}",
                      igain=_num(layer.alpha[i] * self.iu), ithresh=_num(beta2 * self.iu),
                      iwidth=_num(layer.delta[i] * self.iu), iunit=_num(self.iu),
-                     s0=int(layer.init_state[i]), eps=LATCH_EPS)
+                     s0=int(layer.init_state[i]))
             outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
             states.append(f"v(x{p}x{i}.u)")
             cprobe.append(f"i(v.x{p}x{i}.vs)")
@@ -164,26 +179,26 @@ class _Builder:
         self.noise(p, cands, noise)
         return cands, thrs
 
-    def bmru(self, p: str, layer: CellLayer, inputs: list, noise=None) -> tuple:
+    def bmru(self, p: str, layer: CellLayer, inputs: list, clk: str, noise=None) -> tuple:
         cands, thrs = self.candidate_and_threshold(p, layer, inputs, noise)
         outs, states, cprobe = [], [], []
         for i in range(layer.n):
-            self.c.X(f"{p}x{i}", "bist_sym", cands[i], thrs[i], f"{p}h{i}",
+            self.c.X(f"{p}x{i}", "bist_sym_clk", cands[i], thrs[i], clk, f"{p}h{i}",
                      igain=_num(layer.alpha[i] * self.iu), iunit=_num(self.iu),
-                     s0=int(layer.init_state[i]), eps=LATCH_EPS)
+                     s0=int(layer.init_state[i]))
             outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
             states.append(f"v(x{p}x{i}.u)")
             cprobe.append(f"i(v.x{p}x{i}.vsc)")
         return outs, states, cprobe
 
-    def cmru(self, p: str, layer: CellLayer, inputs: list, noise=None) -> tuple:
+    def cmru(self, p: str, layer: CellLayer, inputs: list, clk: str, noise=None) -> tuple:
         cands, thrs = self.candidate_and_threshold(p, layer, inputs, noise)
         outs, states, cprobe = [], [], []
         for i in range(layer.n):
             vc = self.sense(f"{p}c{i}", cands[i]).lower()
             vb = self.sense(f"{p}t{i}", thrs[i]).lower()
             # gate: z * sign(c) as a +-1 unit pulse while the step clock is high
-            expr = (f"{_num(self.iu)}*v(clk)*((i({vc}) >= abs(i({vb}))) ? 1 : "
+            expr = (f"{_num(self.iu)}*v({clk})*((i({vc}) >= abs(i({vb}))) ? 1 : "
                     f"((-i({vc}) >= abs(i({vb}))) ? -1 : 0))")
             self.c.B(f"{p}g{i}", self.c.gnd, f"{p}g{i}", i=expr)
             self.c.X(f"{p}x{i}", self.ladder_name(layer, i, f"{p}c{i}"), f"{p}g{i}", f"{p}h{i}",
@@ -192,6 +207,27 @@ class _Builder:
             states.append(f"v(x{p}x{i}.lvl)")
             cprobe.append(f"i({vc})")
         return outs, states, cprobe
+
+    def hold(self, p: str, inputs: list, levels: list) -> list:
+        """Each sensed readout input copied (unit mirror) into a clocked copy on the
+        last layer's clock; returns the sense sources of the copies. levels[j]: the
+        alpha of a first-quadrant cell output (0 or alpha: a `bist_latch_clk` copy with
+        its threshold at alpha/2, preset 0, switching at the same instant as the last
+        layer's cells), or None (signed or ladder levels: a `track_hold`)."""
+        clk = f"clk{len(self.ir.layers) - 1}"
+        tau = HOLD_TAU_FRAC * self.timing.pulse_width_s
+        out = []
+        for j, (src, alpha) in enumerate(zip(inputs, levels)):
+            self.c.F(f"{p}q{j}", self.c.gnd, f"{p}q{j}", src, 1)
+            if alpha is not None:
+                self.c.X(f"{p}qx{j}", "bist_latch_clk", f"{p}q{j}", clk, f"{p}qh{j}",
+                         igain=_num(alpha * self.iu), ithresh=_num(alpha / 2 * self.iu),
+                         iwidth=0, iunit=_num(self.iu), s0=0)
+            else:
+                self.c.X(f"{p}qx{j}", "track_hold", f"{p}q{j}", clk, f"{p}qh{j}",
+                         iunit=_num(self.iu), tau=_num(tau))
+            out.append(self.sense(f"{p}qh{j}", f"{p}qh{j}"))
+        return out
 
     def filters(self, p: str, bank: FilterBank, inputs: list) -> list:
         """Behavioral Gm-C readout filters driven by the sensed `inputs`; returns the
@@ -239,22 +275,25 @@ class _Builder:
             nodes = [f"{p}p{i}" for i in range(self.ir.proj.n_out)]
             self.bank(f"{p}pw", self.ir.proj, inputs, nodes)
             inputs = [self.sense(n, n) for n in nodes]
-        st_all, c_all, layer_outs = [], [], []
+        st_all, c_all, layer_outs, levels = [], [], [], []
         for l, layer in enumerate(self.ir.layers):
             q = f"{p}l{l}"
             nz = None if noise is None else noise[l]
             if layer.kind == "schmitt":
-                inputs, st, cp = self.schmitt(q, layer, inputs, first=(l == 0), noise=nz)
+                inputs, st, cp = self.schmitt(q, layer, inputs, first=(l == 0), clk=f"clk{l}", noise=nz)
             elif layer.kind == "bmru":
-                inputs, st, cp = self.bmru(q, layer, inputs, noise=nz)
+                inputs, st, cp = self.bmru(q, layer, inputs, clk=f"clk{l}", noise=nz)
             else:
-                inputs, st, cp = self.cmru(q, layer, inputs, noise=nz)
+                inputs, st, cp = self.cmru(q, layer, inputs, clk=f"clk{l}", noise=nz)
             st_all.append(st)
             c_all.append(cp)
             layer_outs.extend(inputs)
+            lv = list(layer.alpha) if layer.kind == "schmitt" else [None] * layer.n
+            levels = levels + lv if self.ir.readout_all else lv
         if self.ir.readout_all:
             inputs = layer_outs
         if self.ir.filters is not None:
+            inputs = self.hold(p, inputs, levels)
             inputs = self.filters(p, self.ir.filters, inputs)
         outs = [f"{p}o{k}" for k in range(self.ir.n_outputs)]
         self.bank(f"{p}ro", self.ir.readout, inputs, outs)
@@ -285,18 +324,19 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
         raise ValueError("all copies in one netlist need the same timing")
     bld = _Builder(first, title)
     t = first.timing
-    if any(layer.kind == "cmru" for layer in first.layers):
-        rise = t.pulse_width_s * 0.01
-        bld.c.PulseVoltageSource("clk", "clk", bld.c.gnd, initial_value=0, pulsed_value=1,
-                                 delay_time=t.pulse_start_frac * t.dt_s, rise_time=rise,
-                                 fall_time=rise, pulse_width=t.pulse_width_s - rise,
-                                 period=t.dt_s)
+    # one update clock per layer (slot l), a trapezoid 0 -> 1 -> 0: rise, top and fall
+    # Tp/2 each (above 1/2 for Tp); the readout copies use the last one
+    for slot, name in enumerate(f"clk{l}" for l in range(len(first.layers))):
+        half = t.pulse_width_s / 2
+        bld.c.PulseVoltageSource(name, name, bld.c.gnd, initial_value=0, pulsed_value=1,
+                                 delay_time=pulse_start_s(t, slot), rise_time=half,
+                                 fall_time=half, pulse_width=half, period=t.dt_s)
     for b in range(x.shape[0]):
         bld.copy(b, irs[b], x[b], None if noise is None else [n[b] for n in noise])
     T = x.shape[1]
     phase = output_phase(first)
     points = TRAN_POINTS_PER_STEP if first.filters is None else TRAN_POINTS_PER_STEP_FILTERS
-    stop = T * t.dt_s if first.filters is None else (T - 1 + phase + t.edge_frac / 2) * t.dt_s
+    stop = T * t.dt_s if first.filters is None else (T - 1 + phase) * t.dt_s + t.pulse_width_s
     body = str(bld.c).rstrip()
     if body.endswith(".end"):
         body = body[: -len(".end")].rstrip()

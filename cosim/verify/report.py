@@ -2,20 +2,29 @@
 
 Runs, on the quantized hardware IR of a checkpoint: hysteresis sweeps of every
 cell, the fixed-point diagram of one cell, the ladder staircase of every CMRU
-channel, and end-to-end agreement on held-out task sequences. Writes
-report.json, the plots (PNG) and the ngspice logs into the output folder.
+channel, end-to-end agreement on held-out task sequences, the same state
+agreement on a seeded adversarial input suite (random inputs over the
+training range, candidates near thresholds, sign changes of beta), and the
+margin report (distance of every candidate to its nearest threshold on the
+test split; quantized and float IR). State agreement is tie-aware: a step
+whose margin is inside the circuit's switching ramp is a tie, reported apart;
+acceptance is on the other steps. Writes report.json, the plots (PNG) and the
+ngspice logs into the output folder, then exits 3 when a check failed.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from ..analysis.margins import format_margins, margin_report
+from ..errors import CheckFailed, InputError
 from ..hw.mapping import model_to_ir
 from ..models import checkpoint
 from ..models.recipe import task_from_config
 from ..models.train import evaluate
 from ..plots.agreement import plot_state_traces
 from ..plots.ladder import plot_ladder
+from .adversarial import run_adversarial
 from .agreement import run_agreement
 from .ladder import run_ladder
 
@@ -23,12 +32,12 @@ HYSTERESIS_GOAL = 0.02      # switching-point error, fraction of the hysteresis 
 LADDER_GOAL = 0.01          # level error, fraction of alpha
 
 
-def _hysteresis(ir, out: Path) -> dict:
+def _hysteresis(ir, out: Path, timeout_s: float = 120.0) -> dict:
     from .hysteresis import hysteresis, plot
 
     cells, worst = [], 0.0
     for l in range(len(ir.layers)):
-        results = hysteresis(ir, l)
+        results = hysteresis(ir, l, timeout_s=timeout_s)
         for r in results:
             cells.append(r.to_dict())
             errs = [r.err_up, r.err_down]
@@ -37,24 +46,24 @@ def _hysteresis(ir, out: Path) -> dict:
     return {"cells": cells, "max_error_frac": worst, "ok": worst <= HYSTERESIS_GOAL}
 
 
-def _fixedpoints(ir, out: Path) -> dict:
+def _fixedpoints(ir, out: Path, timeout_s: float = 120.0) -> dict:
     from .fixedpoints import fixedpoints, format_summary, plot
 
     layer = ir.layers[0]
     widths = [b for b in (layer.delta or [])] if layer.kind == "schmitt" else [1.0] * layer.n
     channel = max(range(layer.n), key=lambda c: widths[c])   # the widest window shows best
-    r = fixedpoints(ir, 0, channel)
+    r = fixedpoints(ir, 0, channel, timeout_s=timeout_s)
     plot(r, out / f"fixedpoints_l0_c{channel}.png", ir)
     return {**r.to_dict(), "summary": format_summary(r, ir.timing.i_unit_a).splitlines()[0]}
 
 
-def _ladders(ir, out: Path) -> dict:
+def _ladders(ir, out: Path, timeout_s: float = 120.0) -> dict:
     results = []
     for l, layer in enumerate(ir.layers):
         if layer.kind != "cmru":
             continue
         for c in range(layer.n):
-            r, trace = run_ladder(ir, l, c)
+            r, trace = run_ladder(ir, l, c, timeout_s=timeout_s)
             results.append({"layer": l, "channel": c, **r.to_dict()})
             if c == 0:
                 plot_ladder(trace, out / f"ladder_l{l}_c{c}.png",
@@ -67,11 +76,25 @@ def _ladders(ir, out: Path) -> dict:
     return {"channels": results, "max_level_error_frac": worst, "ok": ok}
 
 
+PARTS = ("hysteresis", "fixedpoints", "ladder", "agreement", "adversarial", "margins")
+
+
+def failed_checks(report: dict) -> list:
+    """Names of the checks in `report` whose "ok" is false."""
+    return [k for k in PARTS if isinstance(report.get(k), dict) and report[k].get("ok") is False] + \
+        (["fixed points"] if report.get("fixedpoints") and not report["fixedpoints"].get("unstable_exact", True)
+         else [])
+
+
 def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, seed: int = 0,
-                 progress: bool = True, parts=("hysteresis", "fixedpoints", "ladder", "agreement")) -> dict:
-    """Run the checks on `model_dir` and write `out_dir`/report.json; returns the report."""
+                 progress: bool = True, parts=PARTS, timeout_s: float = 600.0,
+                 adversarial_per_family: int = 4, adversarial_steps: int = 64) -> dict:
+    """Run the checks on `model_dir` and write `out_dir`/report.json; returns the report.
+    timeout_s: limit of each ngspice run (s)."""
     if n_sequences < 1:
         raise ValueError("--sequences must be >= 1")
+    if not timeout_s > 0:
+        raise InputError(f"--timeout must be > 0 seconds, got {timeout_s:g}")
     model, doc = checkpoint.load(model_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,21 +104,29 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
     task = task_from_config(doc)
     report = {"model": str(model_dir), "bits": bits, "seed": seed, "ir": f"{name}.hw.json"}
     if "hysteresis" in parts:
-        report["hysteresis"] = _hysteresis(ir, out)
+        report["hysteresis"] = _hysteresis(ir, out, timeout_s)
     if "fixedpoints" in parts:
-        report["fixedpoints"] = _fixedpoints(ir, out)
+        report["fixedpoints"] = _fixedpoints(ir, out, timeout_s)
     if "ladder" in parts:
-        report["ladder"] = _ladders(ir, out)
+        report["ladder"] = _ladders(ir, out, timeout_s)
     if "agreement" in parts:
         x, y = task.x_test[:n_sequences], task.y_test[:n_sequences]
         float_score = evaluate(model, task, x, y)
         res, states, ref = run_agreement(ir, x, y, task.kind, float_score, seed=seed,
-                                         log_dir=out / "logs", progress=progress)
+                                         log_dir=out / "logs", progress=progress, timeout_s=timeout_s)
         report["agreement"] = {**res.to_dict(), "ok": res.n_disagreements == 0
                                and res.decision_agreement in (None, 1.0)}
         plot_state_traces(states[0][0], ref.layers[0].state[0], ir.timing.dt_s,
                           out / "states_seq0_l0.png",
                           f"{name}: layer 0 states, sequence 0 (circuit vs software)")
+    if "adversarial" in parts:
+        report["adversarial"] = run_adversarial(ir, task.x_train, seed=seed, per_family=adversarial_per_family,
+                                                T=adversarial_steps, timeout_s=timeout_s,
+                                                log_dir=out / "logs")
+    if "margins" in parts:
+        float_ir, _ = model_to_ir(model, doc, bits=None, name=name)
+        report["margins"] = {"quantized": margin_report(ir, task.x_test),
+                             "float": margin_report(float_ir, task.x_test)}
     report["plots"] = sorted(p.name for p in out.glob("*.png"))
     tmp = out / ".report.json.tmp"
     tmp.write_text(json.dumps(report, indent=1))
@@ -110,7 +141,7 @@ def format_report(report: dict, out_dir) -> str:
 
     def row(check, result, goal="", ok=None):
         status = "" if ok is None else ("ok" if ok else "FAIL")
-        rows.append(f"  {check:<22}{result:<62}{goal:<8}{status}")
+        rows.append(f"  {check:<22}{result:<62} {goal:<8}{status}")
 
     h = report.get("hysteresis")
     if h:
@@ -129,8 +160,7 @@ def format_report(report: dict, out_dir) -> str:
             f"{100 * lad['max_level_error_frac']:.3f}% of alpha, saturates at +-{K}", "<= 1%", lad["ok"])
     a = report.get("agreement")
     if a:
-        row("state agreement", f"{100 * a['state_agreement']:.3f}% ({a['n_disagreements']} disagreements), "
-            f"{a['sequences']} seq x {a['steps']} steps", "100%", a["ok"])
+        row("state agreement", f"{_ties(a)}, {a['sequences']} seq x {a['steps']} steps", "100%", a["ok"])
         row("output current error", f"max {a['output_error_max']:.3g} nA ({a['output_error_max'] / max(a['output_scale'], 1e-30):.2%} "
             f"of the largest output), mean {a['output_error_mean']:.3g} nA")
         if a.get("decision_agreement") is not None:
@@ -139,8 +169,30 @@ def format_report(report: dict, out_dir) -> str:
         row(f"task {a['metric']}", f"circuit {a['circuit_score']:.4f}, software {a['software_score']:.4f}{fs}")
         for d in a["disagreements"][:5]:
             rows.append(f"    disagreement: seq {d['sequence']} step {d['step']} layer {d['layer']} "
-                        f"ch {d['channel']}: circuit {d['circuit']:g} vs {d['software']:g}, margin {d['margin']:.3g}")
+                        f"ch {d['channel']}: circuit {d['circuit']:g} vs {d['software']:g}, margin {d['margin']:.3g}"
+                        f" ({d.get('kind', 'disagree')})")
+    adv = report.get("adversarial")
+    if adv:
+        fams = ", ".join(f"{k} {v['n_disagreements']}" for k, v in adv["families"].items())
+        row("adversarial states", f"{_ties(adv)}", "100%", adv["ok"])
+        rows.append(f"  {'':<22}{adv['per_family']} seq x {adv['steps']} steps per family, seed {adv['seed']}; "
+                    f"disagreements: {fams}")
+    m = report.get("margins")
+    if m:
+        for line in format_margins(m["quantized"]):
+            rows.append(f"  {'margin':<22}{line}")
+        for line in format_margins(m["float"]):
+            rows.append(f"  {'margin (float IR)':<22}{line}")
     return "\n".join(rows)
+
+
+def _ties(a: dict) -> str:
+    """agree / tie / disagree counts of a (tie-aware) state agreement."""
+    ties = a.get("n_ties", 0)
+    after = a.get("n_after_tie", 0)
+    return (f"{100 * a.get('agreement_non_tie', a['state_agreement']):.3f}% of non-tie steps; "
+            f"{a.get('n_agree', '?')} agree, {ties} ties ({a.get('n_tie_differ', 0)} differ"
+            f"{f', {after} after a tie' if after else ''}), {a['n_disagreements']} disagree")
 
 
 EPILOG = """examples:
@@ -150,9 +202,12 @@ EPILOG = """examples:
 
 def _cmd_verify(args) -> None:
     report = verify_model(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
-                          seed=args.seed, progress=not args.quiet)
+                          seed=args.seed, progress=not args.quiet, timeout_s=args.timeout)
     print(format_report(report, args.out))
     print(f"  plots: {', '.join(report['plots'])}")
+    failed = failed_checks(report)
+    if failed:
+        raise CheckFailed(f"{', '.join(failed)} (report written to {Path(args.out) / 'report.json'})")
 
 
 def add_cli(sub):
@@ -167,6 +222,7 @@ def add_cli(sub):
     p.add_argument("--sequences", type=int, default=20, help="held-out sequences for the agreement check")
     p.add_argument("--bits", type=int, default=6, help="quantization bits (2-16)")
     p.add_argument("--seed", type=int, default=0, help="ngspice seed (recorded)")
+    p.add_argument("--timeout", type=float, default=600.0, help="time limit of each ngspice run (s, > 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_verify)
     return p
