@@ -45,7 +45,7 @@ figures: setup
 	$(BIN)/cosim fixedpoints models/schmitt_digits --channel 12 --force --out docs/fixedpoints_schmitt.png
 	$(BIN)/cosim fixedpoints models/cmru_counting --channel 2 --force --out docs/fixedpoints_cmru.png
 	$(BIN)/cosim noise models/schmitt_digits --crossings 40 --force --out docs/noise_suppression.png --json docs/noise_suppression.json
-	for m in $(MODELS); do $(BIN)/cosim verify models/$$m --quiet --out reports/$$m || exit 1; done
+	for m in $(MODELS); do $(BIN)/cosim verify models/$$m --quiet --force --out reports/$$m || exit 1; done
 	cp reports/cmru_counting/ladder_l0_c0.png docs/ladder_cmru.png
 
 bench: setup

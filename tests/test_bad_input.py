@@ -154,9 +154,18 @@ def test_unwritable_output_one_line(tmp_path, capsys):
                  [*TINY_TRAIN, "--out", blocker / "m"],
                  ["hysteresis", FLIPFLOP, "--out", blocker / "h.png"],
                  ["fixedpoints", FLIPFLOP, "--out", blocker / "f.png"],
-                 ["noise", ROOT / "models" / "schmitt_digits", "--out", blocker / "n.png"]):
+                 ["noise", ROOT / "models" / "schmitt_digits", "--out", blocker / "n.png"],
+                 ["verify", FLIPFLOP, "--out", blocker / "report"],
+                 ["montecarlo", FLIPFLOP, "--out", blocker / "study"]):
         rc, err = cosim(capsys, *args)
         assert rc == EXIT_BAD_INPUT and one_line(err) and "file" in err, (args, err)
+
+
+def test_verify_refuses_a_non_empty_report_folder(tmp_path, capsys):
+    (tmp_path / "mine.txt").write_text("keep")
+    rc, err = cosim(capsys, "verify", FLIPFLOP, "--out", tmp_path)
+    assert rc == EXIT_BAD_INPUT and one_line(err) and "--force" in err
+    assert listing(tmp_path) == {"mine.txt": b"keep"}
 
 
 # ---- inputs -----------------------------------------------------------------
@@ -184,7 +193,8 @@ def test_bad_inputs_file_one_line(tmp_path, capsys, case):
 
 # ---- ranges of the ngspice commands -------------------------------------------
 
-@pytest.mark.parametrize("command", ["hysteresis", "fixedpoints", "noise", "demo"])
+@pytest.mark.parametrize("command", ["hysteresis", "fixedpoints", "noise", "demo", "verify",
+                                     "montecarlo"])
 @pytest.mark.parametrize("timeout", ["0", "-1", "nan"])
 def test_timeout_must_be_positive(tmp_path, capsys, command, timeout):
     args = [command] if command == "demo" else [command, FLIPFLOP, "--out", tmp_path / "f.png"]

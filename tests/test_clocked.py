@@ -155,9 +155,10 @@ def test_verify_timeout_refused_and_failed_check_exits_3(tmp_path, monkeypatch, 
     from cosim import cli
     from cosim.verify import report as rep
 
-    rc = cli.main(["verify", str(ROOT / "models" / "bmru_flipflop"), "--out", str(tmp_path / "a"),
-                   "--timeout", "0"])
-    assert rc == 2 and "--timeout" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:   # refused by argparse, one line
+        cli.main(["verify", str(ROOT / "models" / "bmru_flipflop"), "--out", str(tmp_path / "a"),
+                  "--timeout", "0"])
+    assert exc.value.code == 2 and "--timeout" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
     # a report with a failed check (as verify_model writes it) makes the command exit 3
     failing = {"model": "m", "bits": 6, "plots": [],

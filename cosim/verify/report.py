@@ -200,7 +200,19 @@ EPILOG = """examples:
   cosim verify models/schmitt_digits --sequences 50 --out reports/digits"""
 
 
+def check_report_folder(out, force: bool) -> None:
+    """Before any work: `out` is a new or empty folder, or --force replaces its report."""
+    from ..errors import InputError
+    from ..fileio import check_output
+
+    out = Path(out)
+    check_output(out, "--out", kind="dir")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise InputError(f"--out {out}: the folder is not empty; add --force to overwrite its report")
+
+
 def _cmd_verify(args) -> None:
+    check_report_folder(args.out, args.force)
     report = verify_model(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
                           seed=args.seed, progress=not args.quiet, timeout_s=args.timeout)
     print(format_report(report, args.out))
@@ -214,15 +226,19 @@ def add_cli(sub):
     """Register `verify` on an argparse subparsers object."""
     import argparse
 
+    from .. import argtypes as at
+
     p = sub.add_parser("verify", help="export + simulate + compare a model end to end; report and plots",
                        description=__doc__, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="checkpoint folder")
     p.add_argument("--out", required=True, help="report folder (report.json, PNG plots, ngspice logs)")
-    p.add_argument("--sequences", type=int, default=20, help="held-out sequences for the agreement check")
-    p.add_argument("--bits", type=int, default=6, help="quantization bits (2-16)")
-    p.add_argument("--seed", type=int, default=0, help="ngspice seed (recorded)")
-    p.add_argument("--timeout", type=float, default=600.0, help="time limit of each ngspice run (s, > 0)")
+    p.add_argument("--force", action="store_true", help="overwrite the report in a non-empty --out folder")
+    p.add_argument("--sequences", type=at.int_range(1, 10_000), default=20,
+                   help="held-out sequences for the agreement check")
+    p.add_argument("--bits", type=at.bits, default=6, help="quantization bits (2-16)")
+    p.add_argument("--seed", type=at.seed, default=0, help="ngspice seed (recorded)")
+    p.add_argument("--timeout", type=at.timeout_s, default=600.0, help="time limit of each ngspice run (s, > 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_verify)
     return p
