@@ -137,16 +137,17 @@ def test_update_schedule_fits_and_is_validated():
 
 
 def test_margin_report_finds_channels_on_a_threshold():
-    """In the float model the digits model's layer-1 channel 14 sits exactly on beta1
-    (margin 0) and channel 2 within 3e-5 units of it, in 11101 cell-steps each of the
-    test split; 6-bit quantization moves both off (no tie left)."""
+    """In the float model the digits model's layer-1 channel 14 sits on beta1 (its
+    bias equals beta1 in float32; the float64 mapping leaves 4e-9 units) and channel 2
+    within 3e-5 units of it, in 11101 cell-steps each of the test split; 6-bit
+    quantization moves both off (no tie left)."""
     model, doc = load(ROOT / "models" / "schmitt_digits")
     task = task_from_config(doc)
     fl, _ = model_to_ir(model, doc, bits=None)
     q, _ = model_to_ir(model, doc, bits=6)
     rf, rq = margin_report(fl, task.x_test), margin_report(q, task.x_test)
     assert 14 in rf["layers"][1]["channels_with_ties"]
-    assert rf["layers"][1]["margin_units"]["p0"] == 0.0
+    assert rf["layers"][1]["margin_units"]["p0"] < 1e-6
     assert rq["layers"][1]["ties"] == 0 and rq["layers"][1]["margin_units"]["p0"] > 0
     assert rq["layers"][0]["margin_pct_width"]["p50"] > 10
 
