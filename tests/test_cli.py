@@ -38,3 +38,11 @@ def test_train_writes_a_checkpoint_with_card(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (out / "config.json").exists() and (out / "weights.pt").exists()
     assert "Held-out test per-step accuracy" in (out / "README.md").read_text()
+
+
+def test_cli_and_help_import_no_heavy_libraries():
+    """`cosim --help` registers every command without torch, matplotlib, numpy or PySpice."""
+    code = ("import sys, cosim.cli; cosim.cli.build_parser(); "
+            "print(sorted(m for m in ('torch', 'matplotlib', 'numpy', 'scipy', 'PySpice') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr

@@ -16,17 +16,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..analysis.margins import format_margins, margin_report
 from ..errors import CheckFailed, InputError
-from ..hw.mapping import model_to_ir
-from ..models import checkpoint
-from ..models.recipe import task_from_config
-from ..models.train import evaluate
-from ..plots.agreement import plot_state_traces
-from ..plots.ladder import plot_ladder
-from .adversarial import run_adversarial
-from .agreement import run_agreement
-from .ladder import run_ladder
+
+# The simulation, torch and matplotlib imports live in the functions that use
+# them, so that `cosim --help` (which registers this command) stays light.
 
 HYSTERESIS_GOAL = 0.02      # switching-point error, fraction of the hysteresis width
 LADDER_GOAL = 0.01          # level error, fraction of alpha
@@ -58,6 +51,9 @@ def _fixedpoints(ir, out: Path, timeout_s: float = 120.0) -> dict:
 
 
 def _ladders(ir, out: Path, timeout_s: float = 120.0) -> dict:
+    from ..plots.ladder import plot_ladder
+    from .ladder import run_ladder
+
     results = []
     for l, layer in enumerate(ir.layers):
         if layer.kind != "cmru":
@@ -91,6 +87,15 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
                  adversarial_per_family: int = 4, adversarial_steps: int = 64) -> dict:
     """Run the checks on `model_dir` and write `out_dir`/report.json; returns the report.
     timeout_s: limit of each ngspice run (s)."""
+    from ..analysis.margins import margin_report
+    from ..hw.mapping import model_to_ir
+    from ..models import checkpoint
+    from ..models.recipe import task_from_config
+    from ..models.train import evaluate
+    from ..plots.agreement import plot_state_traces
+    from .adversarial import run_adversarial
+    from .agreement import run_agreement
+
     if n_sequences < 1:
         raise ValueError("--sequences must be >= 1")
     if not timeout_s > 0:
@@ -135,6 +140,8 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
 
 
 def format_report(report: dict, out_dir) -> str:
+    from ..analysis.margins import format_margins
+
     """The short printed table of a verify run."""
     rows = [f"verify {report['model']} ({report['bits']} bits) -> {Path(out_dir) / 'report.json'}",
             f"  {'check':<22}{'result':<62}{'goal':<8}"]
