@@ -51,7 +51,8 @@ def _cmd(args) -> None:
         points = run_sweep(args.model, args.out, args.mismatch, **kw)
         for pt in points:
             print(f"p = {100 * pt['p']:g}%: yield circuit {100 * pt['yield_circuit']:.1f}%, "
-                  f"software {100 * pt['yield_software']:.1f}%, float model {100 * pt['yield_float']:.1f}%")
+                  f"software {100 * pt['yield_software']:.1f}%"
+                  + (f", float model {100 * pt['yield_float']:.1f}%" if pt["yield_float"] is not None else ""))
         failed = sum(pt["failed"] for pt in points)
     print(f"results in {args.out}")
     if failed:
@@ -76,7 +77,7 @@ def add_cli(sub):
                                    "noise), simulates held-out sequences in ngspice and in the "
                                    "software reference of the same perturbed IR.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", help="checkpoint folder")
+    p.add_argument("model", help="checkpoint folder (quantized with --bits) or an exported .hw.json IR file")
     p.add_argument("--out", required=True, help="study folder (runs.jsonl, summary.json, runs.csv, plots)")
     p.add_argument("--runs", type=at.int_range(1), default=200)
     p.add_argument("--mismatch", type=_fractions, default=[0.05],

@@ -27,10 +27,8 @@ from tqdm import tqdm
 
 from ..analysis.agreement import score_outputs, snap_states
 from ..errors import InputError
-from ..hw.mapping import model_to_ir
+from ..hw.source import load_source
 from ..hw.mismatch import mismatch_spec
-from ..models import checkpoint
-from ..models.recipe import task_from_config
 from ..spice import SpiceError
 from ..verify.agreement import simulate_sequences
 from . import study
@@ -209,12 +207,11 @@ def _local_batches(workers: int, jobs: list, scratch_dir: Path):
 
 
 def _load_case(model_dir, sequences: int, bits: int):
-    """(ir, x, y, kind) of the model and its first `sequences` held-out sequences."""
-    model, doc = checkpoint.load(model_dir)
-    ir, _ = model_to_ir(model, doc, bits=bits, name=Path(os.path.abspath(model_dir)).name)
-    task = task_from_config(doc)
-    x, y = task.x_test[:sequences].astype(np.float64), task.y_test[:sequences]
-    return ir, x, y, task.kind
+    """(ir, x, y, kind) of the model (checkpoint folder or .hw.json IR file) and its
+    first `sequences` held-out sequences."""
+    src = load_source(model_dir, bits)
+    x, y = src.task.x_test[:sequences].astype(np.float64), src.task.y_test[:sequences]
+    return src.ir, x, y, src.task.kind
 
 
 def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: float = 0.0,

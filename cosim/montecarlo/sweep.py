@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
+from ..hw.source import is_ir_file
 from ..plots.montecarlo import plot_yield
 from . import study
 from .runner import run_study
@@ -39,12 +40,15 @@ def run_sweep(model_dir, out_dir, ps, *, float_trials: int = 10, **study_kw) -> 
     check_sweep_folder(out)
     study.make_folder(out)
     points = []
-    soft = {pt["p"]: pt for pt in float_sweep(model_dir, ps, float_trials, study_kw.get("seed", 0))}
+    # the float-model sweep needs the checkpoint; an IR file has no float model
+    soft = ({} if is_ir_file(model_dir) else
+            {pt["p"]: pt for pt in float_sweep(model_dir, ps, float_trials, study_kw.get("seed", 0))})
     for p in ps:
         s = run_study(model_dir, _study_dir(out, p), mismatch=p, **study_kw)
         points.append({"p": p, "yield_circuit": s.get("yield_circuit", 0.0),
                        "yield_software": s.get("yield_software", 0.0), "failed": s["failed"],
-                       "yield_float": soft[p]["yield_float"], "float_scores": soft[p]["scores"],
+                       "yield_float": soft.get(p, {}).get("yield_float"),
+                       "float_scores": soft.get(p, {}).get("scores"),
                        "circuit_mean": s.get("circuit_score", {}).get("mean")})
     study.write_json(out / "sweep.json", points)
     plot_yield(points, out / "yield_vs_p.png", f"{Path(model_dir).name}: yield vs mismatch")

@@ -53,7 +53,7 @@ def plot_yield(points: list, path, title: str) -> None:
     for key, label, style in (("yield_circuit", "circuit (ngspice, quantized IR)", "o-"),
                               ("yield_software", "software reference (same perturbed IR)", "s--"),
                               ("yield_float", "float model, parameter noise (torch)", "^:")):
-        if all(key in pt for pt in points):
+        if all(pt.get(key) is not None for pt in points):
             ax.plot(ps, [100 * pt[key] for pt in points], style, label=label)
     ax.set_xlabel("mismatch p (% at 3 sigma)")
     ax.set_ylabel("yield (% of runs within 1 point of nominal)")

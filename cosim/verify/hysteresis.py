@@ -27,21 +27,9 @@ FIG_SUFFIXES = (".png", ".svg", ".pdf")
 
 def load_ir(model, bits: int = 6):
     """HardwareIR from a checkpoint folder (quantized to `bits`) or a `.hw.json` IR file."""
-    from ..hw.ir import HardwareIR
+    from ..hw.source import load_ir as load
 
-    p = Path(model)
-    if p.is_dir():
-        from ..hw.mapping import model_to_ir
-        from ..models import load
-
-        m, doc = load(p)
-        ir, _ = model_to_ir(m, doc, bits=bits, name=p.name, source=str(p))
-        return ir
-    if p.is_file() and p.name.endswith(".json"):
-        return HardwareIR.load(p)
-    if p.exists():
-        raise ValueError(f"{model}: expected a checkpoint folder or a .hw.json IR file")
-    raise ValueError(f"{model}: no such checkpoint folder or .hw.json IR file")
+    return load(model, bits)
 
 
 def check_figure_path(path, force: bool = False) -> Path:

@@ -89,8 +89,7 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
     timeout_s: limit of each ngspice run (s)."""
     from ..analysis.margins import margin_report
     from ..hw.mapping import model_to_ir
-    from ..models import checkpoint
-    from ..models.recipe import task_from_config
+    from ..hw.source import load_source
     from ..models.train import evaluate
     from ..plots.agreement import plot_state_traces
     from .adversarial import run_adversarial
@@ -100,14 +99,14 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
         raise ValueError("--sequences must be >= 1")
     if not timeout_s > 0:
         raise InputError(f"--timeout must be > 0 seconds, got {timeout_s:g}")
-    model, doc = checkpoint.load(model_dir)
+    src = load_source(model_dir, bits)
+    ir, task, model = src.ir, src.task, src.model
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    name = Path(model_dir).name
-    ir, _ = model_to_ir(model, doc, bits=bits, name=name, source=str(model_dir))
+    name = ir.name
     ir.save(out / f"{name}.hw.json")
-    task = task_from_config(doc)
-    report = {"model": str(model_dir), "bits": bits, "seed": seed, "ir": f"{name}.hw.json"}
+    report = {"model": str(model_dir), "bits": ir.quantization.get("bits"), "seed": seed,
+              "ir": f"{name}.hw.json"}
     if "hysteresis" in parts:
         report["hysteresis"] = _hysteresis(ir, out, timeout_s)
     if "fixedpoints" in parts:
@@ -116,7 +115,7 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
         report["ladder"] = _ladders(ir, out, timeout_s)
     if "agreement" in parts:
         x, y = task.x_test[:n_sequences], task.y_test[:n_sequences]
-        float_score = evaluate(model, task, x, y)
+        float_score = evaluate(model, task, x, y) if model is not None else None   # an IR file: no float model
         res, states, ref = run_agreement(ir, x, y, task.kind, float_score, seed=seed,
                                          log_dir=out / "logs", progress=progress, timeout_s=timeout_s)
         report["agreement"] = {**res.to_dict(), "ok": res.n_disagreements == 0
@@ -129,9 +128,9 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
                                                 T=adversarial_steps, timeout_s=timeout_s,
                                                 log_dir=out / "logs")
     if "margins" in parts:
-        float_ir, _ = model_to_ir(model, doc, bits=None, name=name)
+        float_ir = model_to_ir(model, src.doc, bits=None, name=name)[0] if model is not None else None
         report["margins"] = {"quantized": margin_report(ir, task.x_test),
-                             "float": margin_report(float_ir, task.x_test)}
+                             "float": margin_report(float_ir, task.x_test) if float_ir else None}
     report["plots"] = sorted(p.name for p in out.glob("*.png"))
     tmp = out / ".report.json.tmp"
     tmp.write_text(json.dumps(report, indent=1))
@@ -188,7 +187,7 @@ def format_report(report: dict, out_dir) -> str:
     if m:
         for line in format_margins(m["quantized"]):
             rows.append(f"  {'margin':<22}{line}")
-        for line in format_margins(m["float"]):
+        for line in format_margins(m["float"]) if m["float"] else []:
             rows.append(f"  {'margin (float IR)':<22}{line}")
     return "\n".join(rows)
 
@@ -238,7 +237,7 @@ def add_cli(sub):
     p = sub.add_parser("verify", help="export + simulate + compare a model end to end; report and plots",
                        description=__doc__, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", help="checkpoint folder")
+    p.add_argument("model", help="checkpoint folder (quantized with --bits) or an exported .hw.json IR file")
     p.add_argument("--out", required=True, help="report folder (report.json, PNG plots, ngspice logs)")
     p.add_argument("--force", action="store_true", help="overwrite the report in a non-empty --out folder")
     p.add_argument("--sequences", type=at.int_range(1, 10_000), default=20,
