@@ -191,7 +191,6 @@ def _preflight(args) -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from .models.checkpoint import CheckpointError
     from .spice import SpiceError
 
     try:
@@ -210,7 +209,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"cosim {args.command}: interrupted; finished results were kept", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (InputError, CheckpointError, ValueError) as exc:
+    except InputError as exc:   # every cosim bad-input error (checkpoint, IR, export, ...) is one
         print(f"cosim {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0

@@ -3,7 +3,6 @@ Ctrl-C), one line on stderr, nothing half-written, nothing overwritten without
 --force. Most cases call `cosim.cli.main` in-process (same code path as the
 command, without the torch start-up cost); the security case runs ngspice."""
 import json
-import os
 import shutil
 import signal
 import subprocess

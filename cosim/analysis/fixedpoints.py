@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
 from ..spice.calibrate import DynCal, dyn_calibration
 from .hysteresis import CellWindow, switching_points
 
@@ -90,7 +91,7 @@ def s_curve(window: CellWindow, *, loopgain: float = 20.0, lo: float | None = No
     switching points) over x in [lo, hi] (default: window -+ half its width)."""
     width = window.width
     if not width > 0:
-        raise ValueError("the fixed-point diagram needs a hysteresis width > 0")
+        raise InputError("the fixed-point diagram needs a hysteresis width > 0")
     lo = window.down - 0.5 * width if lo is None else lo
     hi = window.up + 0.5 * width if hi is None else hi
     cal = dyn_calibration(window.up, width, loopgain)
@@ -250,7 +251,7 @@ def ladder_levels(K: int, alpha: float, measured=None) -> LadderLevels:
     if measured is not None:
         meas = np.atleast_2d(np.asarray(measured, np.float64))
         if meas.shape[0] != len(rungs):
-            raise ValueError(f"measured needs {len(rungs)} rows (rungs -K..K), got {meas.shape[0]}")
+            raise InputError(f"measured needs {len(rungs)} rows (rungs -K..K), got {meas.shape[0]}")
         err = np.abs(meas - np.asarray(rungs)[:, None])
         out.measured = meas.tolist()
         out.max_level_err = float(err.max())

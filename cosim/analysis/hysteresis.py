@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
 from ..hw.ir import CellLayer, HardwareIR, MirrorBank
 from ..hw.reference import run_layer
 
@@ -59,12 +60,12 @@ def check_index(ir: HardwareIR, layer: int, channel: int | None = None) -> CellL
     """The layer, or ValueError naming the valid range of layer / channel."""
     n_layers = len(ir.layers)
     if not isinstance(layer, (int, np.integer)) or not 0 <= layer < n_layers:
-        raise ValueError(f"layer {layer} out of range: the model has {n_layers} cell layer"
+        raise InputError(f"layer {layer} out of range: the model has {n_layers} cell layer"
                          f"{'s' if n_layers != 1 else ''} (valid: 0..{n_layers - 1})")
     lay = ir.layers[layer]
     if channel is not None and (not isinstance(channel, (int, np.integer))
                                 or not 0 <= channel < lay.n):
-        raise ValueError(f"channel {channel} out of range for layer {layer} "
+        raise InputError(f"channel {channel} out of range for layer {layer} "
                          f"({lay.kind}, {lay.n} channels: valid 0..{lay.n - 1})")
     return lay
 
@@ -77,13 +78,13 @@ def cell_window(ir: HardwareIR, layer: int, channel: int | None) -> CellWindow:
     lay = check_index(ir, layer, channel)
     if lay.kind == "schmitt":
         if channel is None:
-            raise ValueError(f"layer {layer} (schmitt): choose a channel 0..{lay.n - 1}")
+            raise InputError(f"layer {layer} (schmitt): choose a channel 0..{lay.n - 1}")
         b1, d = float(lay.beta1[channel]), float(lay.delta[channel])
         note = "" if d > 0 else "width 0 (a comparator): errors are fractions of beta2 instead"
         return CellWindow("schmitt", b1 + d, b1, d, (0.0, 1.0), float(lay.alpha[channel]), note)
     if lay.kind == "bmru":
         if channel is None:
-            raise ValueError(f"layer {layer} (bmru): choose a channel 0..{lay.n - 1}")
+            raise InputError(f"layer {layer} (bmru): choose a channel 0..{lay.n - 1}")
         b = abs(float(lay.threshold.bias[channel]))
         note = ""
         if b < BETA_ZERO:
@@ -119,7 +120,7 @@ def switching_points(x, state, levels=(0.0, 1.0)) -> dict:
     """
     x, s = np.asarray(x, np.float64), np.asarray(state, np.float64)
     if x.shape != s.shape or x.ndim != 1 or len(x) < 3:
-        raise ValueError(f"x and state must be 1-D arrays of one length >= 3 (got {x.shape}, {s.shape})")
+        raise InputError(f"x and state must be 1-D arrays of one length >= 3 (got {x.shape}, {s.shape})")
     mid = 0.5 * (levels[0] + levels[1])
     turn = int(np.argmax(x))
     up_r, dn_r = crossings(x[:turn + 1], s[:turn + 1], mid)

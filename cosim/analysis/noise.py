@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
 from ..hw.ir import HardwareIR
 from .hysteresis import CellWindow, cell_window, check_index, software_states
 
@@ -60,7 +61,7 @@ def pick_channel(ir: HardwareIR, layer: int, channel: int | None = None) -> tupl
     or a cell of width 0 (nothing to compare)."""
     lay = check_index(ir, layer, channel)
     if lay.kind != "schmitt":
-        raise ValueError(f"layer {layer} is a {lay.kind} layer: the noise experiment needs a "
+        raise InputError(f"layer {layer} is a {lay.kind} layer: the noise experiment needs a "
                          f"first-quadrant (schmitt) cell layer")
     if channel is None:
         d = np.asarray(lay.delta, np.float64)
@@ -68,7 +69,7 @@ def pick_channel(ir: HardwareIR, layer: int, channel: int | None = None) -> tupl
         channel = int(order[(len(d) - 1) // 2])
     win = cell_window(ir, layer, int(channel))
     if not win.width > 0:
-        raise ValueError(f"layer {layer} channel {channel} has width 0 (already a comparator): "
+        raise InputError(f"layer {layer} channel {channel} has width 0 (already a comparator): "
                          f"choose a cell with hysteresis")
     return int(channel), win
 
@@ -117,13 +118,13 @@ def trapezoid(win: CellWindow, crossings: int = 10, *, dt_s: float = 0.01,
     beyond each threshold); the low one is clipped at 0 and must stay below
     beta1."""
     if crossings < 1 or samples_per_step < 1 or ramp_steps < 1 or hold_steps < 1:
-        raise ValueError("need crossings, samples_per_step, ramp_steps, hold_steps >= 1")
+        raise InputError("need crossings, samples_per_step, ramp_steps, hold_steps >= 1")
     if not span > 0.5:
-        raise ValueError("span must exceed 0.5 (the extremes must lie beyond the thresholds)")
+        raise InputError("span must exceed 0.5 (the extremes must lie beyond the thresholds)")
     c, d = 0.5 * (win.up + win.down), win.width
     lo, hi = max(c - span * d, 0.0), c + span * d
     if not lo < win.down:
-        raise ValueError(f"the low extreme {lo:g} does not reach below beta1 = {win.down:g}")
+        raise InputError(f"the low extreme {lo:g} does not reach below beta1 = {win.down:g}")
     nh, nr = hold_steps * samples_per_step, ramp_steps * samples_per_step
     f = (np.arange(nr) + 0.5) / nr              # ramp sample midpoints, never exactly c or a threshold
     parts, ideal, ends, pos, level = [], [], [], 0, 0
@@ -152,7 +153,7 @@ def trapezoid(win: CellWindow, crossings: int = 10, *, dt_s: float = 0.01,
 def sigma_seeds(seed: int, n: int) -> list:
     """One recorded integer seed per sigma, from the root SeedSequence(seed)."""
     if seed < 0:
-        raise ValueError("seed must be >= 0")
+        raise InputError("seed must be >= 0")
     return [int(s.generate_state(1, np.uint32)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
@@ -162,7 +163,7 @@ def draw_noise(seeds, sigmas, n: int) -> np.ndarray:
     out = np.empty((len(sigmas), n))
     for i, (s, sig) in enumerate(zip(seeds, sigmas)):
         if sig < 0:
-            raise ValueError(f"sigma must be >= 0, got {sig}")
+            raise InputError(f"sigma must be >= 0, got {sig}")
         out[i] = sig * np.random.default_rng(int(s)).standard_normal(n)
     return out
 
@@ -189,7 +190,7 @@ def count(states, stim: NoiseStimulus, s0: int = 0) -> DeviceCount:
     """Transition counts of a 0/1 state sequence read at the sample midpoints."""
     s = np.asarray(states, np.int8)
     if s.shape != (stim.n,):
-        raise ValueError(f"states must have shape ({stim.n},), got {s.shape}")
+        raise InputError(f"states must have shape ({stim.n},), got {s.shape}")
     trans = int(np.count_nonzero(np.diff(np.r_[np.int8(s0), s])))
     extra = max(trans - stim.crossings, 0)
     wrong = int(np.count_nonzero(s[stim.hold_end] != stim.ideal[stim.hold_end]))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import InputError
+
 
 def _compose_affine(first, second):
     """Map `second` applied after `first`: (a, b) pairs."""
@@ -86,4 +88,4 @@ def scan(a, b, s0, bound=None, mode: str = "parallel"):
         return parallel_scan(a, b, s0, bound)
     if mode == "sequential":
         return sequential_scan(a, b, s0, bound)
-    raise ValueError(f"unknown scan mode {mode!r}; use 'parallel' or 'sequential'")
+    raise InputError(f"unknown scan mode {mode!r}; use 'parallel' or 'sequential'")

@@ -15,6 +15,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..errors import InputError
+
 IR_VERSION = 1
 CELL_KINDS = ("bmru", "cmru", "schmitt")
 # Every float of an IR file (and every device value of a netlist) is written
@@ -35,7 +37,7 @@ def round_floats(obj, digits: int = SIGNIFICANT_DIGITS):
     return obj
 
 
-class IRError(ValueError):
+class IRError(InputError):
     """An IR that cannot describe a circuit; the message names the field."""
 
 

@@ -19,7 +19,8 @@ import math
 import numpy as np
 import torch
 
-from ..cells import MRU, SchmittMRU
+from ..cells import SchmittMRU
+from ..errors import InputError
 from ..models.stack import Model
 from .filters import fold_lowpass, sum_readout
 from .ir import CellLayer, FilterBank, HardwareIR, LadderDesign, MirrorBank, Timing, validate
@@ -28,7 +29,7 @@ from .quantize import check_bits, quantize
 DEFAULT_GAIN_MAX = 8.0
 
 
-class ExportError(ValueError):
+class ExportError(InputError):
     """A model that cannot become a circuit, with what to do about it."""
 
 

@@ -23,6 +23,7 @@ import copy
 
 import numpy as np
 
+from ..errors import InputError
 from .ir import HardwareIR, IRError, MirrorBank, validate
 
 CLASSES = ("gain", "bias", "igain", "ithresh", "iwidth", "ladder", "filter")
@@ -34,10 +35,10 @@ def mismatch_spec(p) -> dict:
     spec = {c: float(p) for c in CLASSES} if not isinstance(p, dict) else {c: float(p.get(c, 0.0)) for c in CLASSES}
     unknown = set(p) - set(CLASSES) if isinstance(p, dict) else set()
     if unknown:
-        raise ValueError(f"unknown mismatch classes {sorted(unknown)}; known: {', '.join(CLASSES)}")
+        raise InputError(f"unknown mismatch classes {sorted(unknown)}; known: {', '.join(CLASSES)}")
     for c, v in spec.items():
         if not np.isfinite(v) or not 0 <= v < 1:
-            raise ValueError(f"mismatch p for {c} must be in [0, 1) (a fraction, 0.05 = 5%), got {v}")
+            raise InputError(f"mismatch p for {c} must be in [0, 1) (a fraction, 0.05 = 5%), got {v}")
     return spec
 
 

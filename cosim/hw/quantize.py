@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
+
 MIN_BITS, MAX_BITS = 2, 16
 
 
 def check_bits(bits: int) -> None:
     if not isinstance(bits, (int, np.integer)) or not MIN_BITS <= bits <= MAX_BITS:
-        raise ValueError(f"bits must be an integer in [{MIN_BITS}, {MAX_BITS}], got {bits!r}")
+        raise InputError(f"bits must be an integer in [{MIN_BITS}, {MAX_BITS}], got {bits!r}")
 
 
 def quantize(values, bits: int, *, unsigned: bool = False, per_channel: bool = False):
@@ -25,9 +27,9 @@ def quantize(values, bits: int, *, unsigned: bool = False, per_channel: bool = F
     check_bits(bits)
     w = np.asarray(values, dtype=np.float64)
     if not np.isfinite(w).all():
-        raise ValueError("cannot quantize a tensor holding NaN or infinite values")
+        raise InputError("cannot quantize a tensor holding NaN or infinite values")
     if unsigned and (w < 0).any():
-        raise ValueError(f"unsigned quantization of a tensor with negative values (min {w.min():.4g})")
+        raise InputError(f"unsigned quantization of a tensor with negative values (min {w.min():.4g})")
     levels = (2 ** bits - 1) if unsigned else (2 ** (bits - 1) - 1)
     if per_channel and w.ndim == 2:
         scale = np.abs(w).max(axis=1, keepdims=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from .filters import run_filters
 from .ir import CellLayer, HardwareIR, MirrorBank
 
@@ -93,7 +94,7 @@ def run_reference(ir: HardwareIR, x, noise=None) -> Reference:
     noise[l]: optional (batch, time, channels) input-current noise of layer l."""
     h = np.asarray(x, np.float64)
     if h.ndim != 3 or h.shape[2] != ir.n_inputs:
-        raise ValueError(f"inputs must be (batch, time, {ir.n_inputs}), got {h.shape}")
+        raise InputError(f"inputs must be (batch, time, {ir.n_inputs}), got {h.shape}")
     if ir.proj is not None:
         h = apply_bank(ir.proj, h)
     traces = []

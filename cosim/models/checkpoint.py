@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import InputError
 from ..fileio import atomic_write_bytes, atomic_write_text
 from .stack import Model, ModelConfig
 
@@ -20,7 +21,7 @@ SCHEMA_VERSION = 1
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "weights.pt"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that cannot be used; the message names the file and the problem."""
 
 

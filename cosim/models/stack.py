@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from ..cells import MRU, AlphaCMRU, SchmittMRU
+from ..errors import InputError
 
 CELLS = ("bmru", "cmru", "acmru", "schmitt")
 INT_FIELDS = ("n_inputs", "n_outputs", "hidden", "layers", "proj", "ladder")
@@ -74,30 +75,30 @@ class ModelConfig:
     def __post_init__(self):
         self._check_types()
         if self.cell not in CELLS:
-            raise ValueError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
+            raise InputError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
         if self.eps is None:
             self.eps = 1.0 if self.cell in ("cmru", "acmru") else 0.0
         if not 0.0 <= self.eps <= 1.0:
-            raise ValueError(f"eps must be in [0, 1], got {self.eps}")
+            raise InputError(f"eps must be in [0, 1], got {self.eps}")
         if self.pool not in ("last", "mean", "lowpass"):
-            raise ValueError(f"pool must be 'last', 'mean' or 'lowpass', got {self.pool!r}")
+            raise InputError(f"pool must be 'last', 'mean' or 'lowpass', got {self.pool!r}")
         if self.pool == "lowpass" and self.taus is None:
             self.taus = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]
         if self.taus is not None:
             self.taus = [float(t) for t in self.taus]
             if not self.taus or min(self.taus) < 1.0:
-                raise ValueError(f"taus must be a non-empty list of time constants >= 1, got {self.taus}")
+                raise InputError(f"taus must be a non-empty list of time constants >= 1, got {self.taus}")
         if self.periods is not None:
             self.periods = [float(q) for q in self.periods]
             if not self.periods or any(q != 0 and q < 2 for q in self.periods):
-                raise ValueError(f"periods must be a non-empty list of 0 or >= 2 steps, got {self.periods}")
+                raise InputError(f"periods must be a non-empty list of 0 or >= 2 steps, got {self.periods}")
         for name, hi in (("n_inputs", MAX_WIDTH), ("n_outputs", MAX_WIDTH), ("hidden", MAX_WIDTH),
                          ("layers", MAX_LAYERS), ("proj", MAX_WIDTH), ("ladder", 64)):
             v = getattr(self, name)
             if v is not None and not 1 <= v <= hi:
-                raise ValueError(f"{name} must be in [1, {hi}], got {v}")
+                raise InputError(f"{name} must be in [1, {hi}], got {v}")
         if self.taus is not None and len(self.taus) * len(self.periods or [0]) > MAX_FILTERS:
-            raise ValueError(f"at most {MAX_FILTERS} readout filters per channel")
+            raise InputError(f"at most {MAX_FILTERS} readout filters per channel")
 
     def _check_types(self) -> None:
         """Strict JSON types: a config.json with "layers": "1" or "hidden": 2.5 is refused."""
@@ -116,7 +117,7 @@ class ModelConfig:
             else:  # eps, init_state, slope
                 ok = (v is None and f.name != "slope") or number(v)
             if not ok:
-                raise ValueError(f"model config {f.name} = {v!r} has the wrong type")
+                raise InputError(f"model config {f.name} = {v!r} has the wrong type")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,7 +127,7 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
-            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+            raise InputError(f"unknown model config keys: {sorted(unknown)}")
         return cls(**d)
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
+
 TEST_SEED_OFFSET = 10_007  # test split drawn from its own stream: fixed whatever the train size
 
 
@@ -85,7 +87,7 @@ def digits(per_step: int = 1, test_fraction: float = 0.2):
     from sklearn.datasets import load_digits
 
     if per_step not in (1, 2, 4, 8):
-        raise ValueError(f"digits: per_step must be 1, 2, 4 or 8, got {per_step}")
+        raise InputError(f"digits: per_step must be 1, 2, 4 or 8, got {per_step}")
     data = load_digits()
     x = (data.images.reshape(-1, 64 // per_step, per_step) / 16.0).astype(np.float32)
     y = data.target.astype(np.int64)
@@ -125,7 +127,7 @@ def make_task(name: str, *, T: int = 256, n_train: int = 2000, n_test: int = 500
     problem = make_task_params_error(dict(name=name, T=T, n_train=n_train, n_test=n_test,
                                           seed=seed, K=K, per_step=per_step))
     if problem:
-        raise ValueError(problem)
+        raise InputError(problem)
     train_rng = np.random.default_rng(seed)
     test_rng = np.random.default_rng(TEST_SEED_OFFSET)
     if name == "flipflop":
@@ -143,7 +145,7 @@ def make_task(name: str, *, T: int = 256, n_train: int = 2000, n_test: int = 500
     if name == "digits":
         xs, ys, xt, yt = digits(per_step)
         return TaskData(name, "classify_last", per_step, 10, xs, ys, xt, yt)
-    raise ValueError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
+    raise InputError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
 
 
 def from_arrays(x_train, y_train, x_test, y_test, kind: str, n_outputs: int, name="user"):
@@ -151,8 +153,8 @@ def from_arrays(x_train, y_train, x_test, y_test, kind: str, n_outputs: int, nam
     arrays = [np.asarray(a) for a in (x_train, y_train, x_test, y_test)]
     for a in (arrays[0], arrays[2]):
         if a.ndim != 3 or not np.isfinite(a).all():
-            raise ValueError("inputs must be finite arrays shaped (batch, time, features)")
+            raise InputError("inputs must be finite arrays shaped (batch, time, features)")
     if kind not in ("classify_last", "classify_each", "regress_last"):
-        raise ValueError(f"unknown task kind {kind!r}")
+        raise InputError(f"unknown task kind {kind!r}")
     return TaskData(name, kind, arrays[0].shape[2], n_outputs,
                     arrays[0].astype(np.float32), arrays[1], arrays[2].astype(np.float32), arrays[3])

@@ -9,6 +9,7 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from ..errors import InputError
 from .stack import Model
 from .tasks import TaskData
 
@@ -54,7 +55,7 @@ def loss_and_score(model: Model, task_kind: str, y, target):
         loss = F.mse_loss(out, target)
         score = (out - target).abs().mean()
     else:
-        raise ValueError(f"unknown task kind {task_kind!r}")
+        raise InputError(f"unknown task kind {task_kind!r}")
     return loss, score
 
 

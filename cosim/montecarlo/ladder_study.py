@@ -33,6 +33,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 from ..analysis.ladder import analyse_ladder
+from ..errors import InputError
 from ..hw.ir import HardwareIR, IRError
 from ..hw.mismatch import LADDER_PARAMS, perturb_ir
 from ..netlist.ladder_bench import ladder_bench
@@ -46,7 +47,7 @@ PARAM_SETS = ("all",) + LADDER_PARAMS
 def draw_ir(ir: HardwareIR, sigma: float, seed: int, params: str = "all") -> HardwareIR:
     """The IR with per-stage ladder mismatch sigma on `params` ("all" or one of LADDER_PARAMS)."""
     if params not in PARAM_SETS:
-        raise ValueError(f"params must be one of {PARAM_SETS}, got {params!r}")
+        raise InputError(f"params must be one of {PARAM_SETS}, got {params!r}")
     out = perturb_ir(ir, {"ladder": 3.0 * sigma}, seed)
     if params != "all":
         for layer in out.layers:
@@ -93,7 +94,7 @@ def ladder_study(ir: HardwareIR, sigmas, draws: int = 32, root_seed: int = 0, pa
     params = ("all",) if params is None else tuple(params)
     for p in params:
         if p not in PARAM_SETS:
-            raise ValueError(f"params must be in {PARAM_SETS}, got {p!r}")
+            raise InputError(f"params must be in {PARAM_SETS}, got {p!r}")
     seeds = [m for m, _ in run_seeds(root_seed, draws)]
     cases = [(float(s), p) for s in sigmas for p in params]
     tasks = [(ir, s, p, i, seed, layer, channel) for s, p in cases for i, seed in enumerate(seeds)]

@@ -17,6 +17,8 @@ import os
 import sys
 from pathlib import Path
 
+from ..errors import InputError
+
 
 class RunStore:
     def __init__(self, path):
@@ -35,7 +37,7 @@ class RunStore:
             try:
                 rec = json.loads(line)
                 if not isinstance(rec, dict) or not isinstance(rec.get("run"), int):
-                    raise ValueError("not a run record")
+                    raise InputError("not a run record")
             except ValueError:                       # JSONDecodeError is a ValueError
                 if warn:
                     print(f"warning: {self.path} line {n} is malformed; skipped (its run "

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from PySpice.Spice.Netlist import Circuit
 
 from ..analysis.hysteresis import CellWindow, cell_window, check_index
+from ..errors import InputError
 from ..hw.ir import HardwareIR
 from ..spice.ladder import ladder_subckt
 from ..spice.library import LIBRARY
@@ -125,9 +126,9 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
     for every kind (fixed-point diagrams) instead of the ranges above.
     """
     if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+        raise InputError(f"model must be one of {MODELS}, got {model!r}")
     if not margin > 0 or not 0 < resolution < 0.1:
-        raise ValueError("need margin > 0 and 0 < resolution < 0.1")
+        raise InputError("need margin > 0 and 0 < resolution < 0.1")
     lay = check_index(ir, layer, channel)
     iu = ir.timing.i_unit_a
     if lay.kind == "cmru":
@@ -210,11 +211,11 @@ def ladder_hold_bench(ir: HardwareIR, layer: int, channel: int, *, n_steps: int 
     on rung k (k = -K..K), update input left open (no input), for n_steps steps."""
     lay = check_index(ir, layer, channel)
     if lay.kind != "cmru":
-        raise ValueError(f"layer {layer} is a {lay.kind} layer: the ladder of levels needs a CMRU layer")
+        raise InputError(f"layer {layer} is a {lay.kind} layer: the ladder of levels needs a CMRU layer")
     if channel is None:
-        raise ValueError(f"layer {layer} (cmru): choose a channel 0..{lay.n - 1}")
+        raise InputError(f"layer {layer} (cmru): choose a channel 0..{lay.n - 1}")
     if n_steps < 1:
-        raise ValueError("n_steps must be >= 1")
+        raise InputError("n_steps must be >= 1")
     t, d, iu, K = ir.timing, lay.ladder, ir.timing.i_unit_a, lay.ladder_k
     name = f"ladder_hold_k{K}"
     sub = ladder_subckt(K, name, c0=d.c0 * iu, h=d.h * iu, w=d.w * iu, a=d.a * iu, tau=d.tau_s,

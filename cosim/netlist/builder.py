@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
+from ..errors import InputError
 from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, FilterBank, HardwareIR, MirrorBank, pulse_start_s
 from ..spice.ladder import ladder_subckt
 from ..spice.library import LIBRARY
@@ -316,12 +317,12 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
         x = x[None]
     irs = list(ir) if isinstance(ir, (list, tuple)) else [ir] * len(x)
     if len(irs) != len(x):
-        raise ValueError(f"{len(irs)} IRs for {len(x)} sequences")
+        raise InputError(f"{len(irs)} IRs for {len(x)} sequences")
     first = irs[0]
     if x.ndim != 3 or x.shape[2] != first.n_inputs or not np.isfinite(x).all():
-        raise ValueError(f"inputs must be finite, shaped (batch, time, {first.n_inputs}); got {x.shape}")
+        raise InputError(f"inputs must be finite, shaped (batch, time, {first.n_inputs}); got {x.shape}")
     if any(other.timing != first.timing for other in irs):
-        raise ValueError("all copies in one netlist need the same timing")
+        raise InputError("all copies in one netlist need the same timing")
     bld = _Builder(first, title)
     t = first.timing
     # one update clock per layer (slot l), a trapezoid 0 -> 1 -> 0: rise, top and fall

@@ -11,11 +11,13 @@ import re
 
 import networkx as nx
 
+from ..errors import InputError
+
 TWO_TERMINAL = set("VIBRCLDFH")   # F/H: 2 nodes + a controlling source
 FOUR_TERMINAL = set("GE")
 
 
-class NetlistCheckError(ValueError):
+class NetlistCheckError(InputError):
     """A structural problem in a netlist; the message names the node or element."""
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from ..hw.ir import HardwareIR
 from ..spice.ladder import ladder_subckt
 
@@ -35,10 +36,10 @@ def default_updates(K: int, s0: int = 0) -> np.ndarray:
 def ladder_bench(ir: HardwareIR, layer: int, channel: int, updates=None) -> LadderBench:
     if not 0 <= layer < len(ir.layers) or ir.layers[layer].kind != "cmru":
         cm = [i for i, lay in enumerate(ir.layers) if lay.kind == "cmru"]
-        raise ValueError(f"layer {layer} is not a CMRU layer (CMRU layers: {cm or 'none'})")
+        raise InputError(f"layer {layer} is not a CMRU layer (CMRU layers: {cm or 'none'})")
     lay = ir.layers[layer]
     if not 0 <= channel < lay.n:
-        raise ValueError(f"channel {channel} out of range 0..{lay.n - 1}")
+        raise InputError(f"channel {channel} out of range 0..{lay.n - 1}")
     t, d, iu = ir.timing, lay.ladder, ir.timing.i_unit_a
     K, s0 = lay.ladder_k, int(lay.init_state[channel])
     u = default_updates(K, s0) if updates is None else np.asarray(updates, int)

@@ -30,6 +30,7 @@ import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
 from ..analysis.hysteresis import CellWindow
+from ..errors import InputError
 from ..spice.library import LIBRARY
 from .builder import LATCH_EPS, _num
 from .escape import safe_title
@@ -64,11 +65,11 @@ def noise_bench(win: CellWindow, x, tn_s: float, *, i_unit_a: float = 1e-9,
     comparator at the window centre."""
     x = np.atleast_2d(np.asarray(x, np.float64))
     if x.ndim != 2 or x.shape[1] < 2:
-        raise ValueError(f"x must be (n_inputs, n_samples >= 2), got {x.shape}")
+        raise InputError(f"x must be (n_inputs, n_samples >= 2), got {x.shape}")
     if win.kind != "schmitt" or not win.width > 0:
-        raise ValueError("noise_bench needs a first-quadrant (schmitt) window of width > 0")
+        raise InputError("noise_bench needs a first-quadrant (schmitt) window of width > 0")
     if not 0 < edge_frac < 0.25:
-        raise ValueError("edge_frac must be in (0, 0.25)")
+        raise InputError("edge_frac must be in (0, 0.25)")
     iu = i_unit_a
     centre = 0.5 * (win.up + win.down)
     common = dict(igain=_num(win.alpha * iu), iunit=_num(iu), eps=eps, s0=0)

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from ..errors import InputError
 from . import save_figure
 
 UP_COLOR, DOWN_COLOR, SOFT_COLOR = "C0", "C3", "0.55"
@@ -88,7 +89,7 @@ def plot_hysteresis(results: list, path, title: str | None = None, ncols: int = 
     """One panel per result (a HysteresisResult with its trace); PNG/SVG/PDF by suffix."""
     results = list(results)
     if not results:
-        raise ValueError("no hysteresis results to plot")
+        raise InputError("no hysteresis results to plot")
     n = len(results)
     ncols = 1 if n == 1 else min(ncols, n)
     nrows = math.ceil(n / ncols)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..errors import InputError
+
 __all__ = ["ladder_subckt", "ladder_timing", "LADDER_DEFAULTS"]
 
 #: working values (A, s): alpha, c0, h, W = 4h/3, A = 2h/3, tau, iunit.
@@ -51,22 +53,22 @@ def ladder_subckt(K: int, name: str | None = None, *, alpha: float = 1e-9, c0: f
     ``x_p1``.. (stage input, unit), ``lvl`` (level in rungs, V).
     """
     if K < 1:
-        raise ValueError("K must be >= 1")
+        raise InputError("K must be >= 1")
     if cell not in ("latch", "dynamic"):
-        raise ValueError("cell must be 'latch' or 'dynamic'")
+        raise InputError("cell must be 'latch' or 'dynamic'")
     if abs(s0) > K:
-        raise ValueError(f"s0={s0} outside [-{K}, {K}]")
+        raise InputError(f"s0={s0} outside [-{K}, {K}]")
     w = 4 * h / 3 if w is None else w
     a = 2 * h / 3 if a is None else a
     name = name or f"ladder_k{K}"
     if name != name.lower():
-        raise ValueError("subcircuit names must be lower case")
+        raise InputError("subcircuit names must be lower case")
     scale = dict(scale or {})
     for key, vals in scale.items():
         if key not in _SCALABLE:
-            raise ValueError(f"scale key {key!r} not in {_SCALABLE}")
+            raise InputError(f"scale key {key!r} not in {_SCALABLE}")
         if len(vals) != 2 * K:
-            raise ValueError(f"scale[{key!r}] needs {2 * K} values (P1..PK, N1..NK)")
+            raise InputError(f"scale[{key!r}] needs {2 * K} values (P1..PK, N1..NK)")
     stages = [("p", k) for k in range(1, K + 1)] + [("n", k) for k in range(1, K + 1)]
 
     def fac(key: str, j: int) -> float:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from ..errors import InputError
+
 __all__ = ["parse_number", "insert_before_end", "has_option", "ensure_seed",
            "safer_options", "format_number"]
 
@@ -17,7 +19,7 @@ def parse_number(tok: str) -> float:
     """SPICE number with optional scale suffix: '10u' -> 1e-05, '1meg' -> 1e6."""
     m = _NUM.match(tok.strip())
     if not m:
-        raise ValueError(f"not a SPICE number: {tok!r}")
+        raise InputError(f"not a SPICE number: {tok!r}")
     val = float(m.group(1))
     if m.group(2):
         val *= _SUFFIX[m.group(2).lower()]
@@ -68,7 +70,7 @@ def ensure_seed(netlist: str, seed: int) -> tuple[str, int]:
     for its random functions; ``trrandom`` needs ``set rndseed`` instead.
     """
     if int(seed) < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+        raise InputError(f"seed must be >= 0, got {seed}")
     for ln in _logical_lines(netlist):
         s = ln.strip()
         if re.match(r"^\.options?\b", s, re.IGNORECASE):

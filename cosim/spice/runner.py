@@ -5,6 +5,7 @@ import math
 import re
 from pathlib import Path
 
+from ..errors import InputError
 from .messages import classify
 from .netlist_ops import ensure_seed, safer_options
 from .result import SimResult, SpiceError
@@ -61,9 +62,9 @@ def run_netlist(netlist: str, *, driver: str = "subprocess", timeout_s: float = 
     raises SpiceError at once.
     """
     if driver not in DRIVERS:
-        raise ValueError(f"driver must be one of {DRIVERS}, got {driver!r}")
+        raise InputError(f"driver must be one of {DRIVERS}, got {driver!r}")
     if not (isinstance(timeout_s, (int, float)) and math.isfinite(timeout_s) and timeout_s > 0):
-        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout_s!r}")
+        raise InputError(f"timeout must be a finite number of seconds > 0, got {timeout_s!r}")
     check_inert(netlist)
     text, seed_used = ensure_seed(netlist, seed)
     wall = 0.0

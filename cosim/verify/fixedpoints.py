@@ -18,6 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..errors import InputError
 from .. import argtypes as at
 from ..fileio import atomic_write_text
 
@@ -40,12 +41,12 @@ def fixedpoints(ir, layer: int, channel: int, *, loopgain: float = 20.0, margin:
     from ..spice import run_netlist
 
     if not loopgain > 4.5:
-        raise ValueError(f"loopgain must be > 4.5 (the cell is bistable only for m > 4), got {loopgain:g}")
+        raise InputError(f"loopgain must be > 4.5 (the cell is bistable only for m > 4), got {loopgain:g}")
     lay = check_index(ir, layer, channel)
     if channel is None:
-        raise ValueError(f"layer {layer} ({lay.kind}): choose a channel 0..{lay.n - 1}")
+        raise InputError(f"layer {layer} ({lay.kind}): choose a channel 0..{lay.n - 1}")
     if not cell_window(ir, layer, channel).width > 0:
-        raise ValueError(f"layer {layer} channel {channel} has hysteresis width 0 (a comparator): "
+        raise InputError(f"layer {layer} channel {channel} has hysteresis width 0 (a comparator): "
                          "no bistable range, no fixed-point diagram")
     bench = sweep_bench(ir, layer, channel, model="dynamic", around_window=True, margin=margin,
                         loopgain=loopgain)

@@ -17,6 +17,7 @@ import json
 import time
 from pathlib import Path
 
+from ..errors import InputError
 from .. import argtypes as at
 from ..fileio import atomic_write_text
 
@@ -28,9 +29,9 @@ def parse_sigmas(text: str) -> list:
     try:
         vals = [float(v) for v in str(text).split(",") if v.strip()]
     except ValueError:
-        raise ValueError(f"--sigmas {text!r}: expected comma-separated numbers (fractions of delta)")
+        raise InputError(f"--sigmas {text!r}: expected comma-separated numbers (fractions of delta)")
     if not vals or any(not v >= 0 for v in vals):
-        raise ValueError(f"--sigmas {text!r}: need one or more values >= 0 (fractions of delta)")
+        raise InputError(f"--sigmas {text!r}: need one or more values >= 0 (fractions of delta)")
     return vals
 
 
@@ -57,9 +58,9 @@ def noise_experiment(ir, layer: int = 0, channel: int | None = None, *, sigmas=N
     t0 = time.perf_counter()
     rel = list(DEFAULT_SIGMAS if sigmas is None else sigmas)
     if not rel or any(not s >= 0 for s in rel):
-        raise ValueError("sigmas must be one or more values >= 0 (fractions of delta)")
+        raise InputError("sigmas must be one or more values >= 0 (fractions of delta)")
     if crossings < 1:
-        raise ValueError("crossings must be >= 1")
+        raise InputError("crossings must be >= 1")
     ch, win = pick_channel(ir, layer, channel)
     comp = comparator_window(win)
     stim = trapezoid(win, crossings, dt_s=ir.timing.dt_s, samples_per_step=samples_per_step,

@@ -96,7 +96,7 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
     from .agreement import run_agreement
 
     if n_sequences < 1:
-        raise ValueError("--sequences must be >= 1")
+        raise InputError("--sequences must be >= 1")
     if not timeout_s > 0:
         raise InputError(f"--timeout must be > 0 seconds, got {timeout_s:g}")
     src = load_source(model_dir, bits)
