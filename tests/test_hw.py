@@ -1,6 +1,7 @@
 """Quantization, mapping to the hardware IR, IR validation and the IR reference."""
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,3 +96,22 @@ def test_only_eps_0_or_1_exports():
         model_to_ir(_model("cmru"), {})
     with pytest.raises(ExportError, match="alpha-CMRU"):
         model_to_ir(_model("acmru"), {})
+
+
+def test_mirror_banks_lists_every_bank_once():
+    """One list of mirror banks (export summary, mismatch range): the digits model's
+    filter drives included (the summary's gain range missed their 5,596 gains)."""
+    import json
+
+    from cosim.hw.ir import HardwareIR, mirror_banks
+
+    root = Path(__file__).resolve().parents[1]
+    ir = HardwareIR.load(root / "netlists" / "schmitt_digits.hw.json")
+    names = [n for n, _ in mirror_banks(ir)]
+    assert names == ["layers[0].candidate", "layers[1].candidate", "filters.drive_u",
+                     "filters.drive_v", "readout"]
+    gains = [abs(v) for _, b in mirror_banks(ir) for row in b.gains for v in row if v]
+    summary = json.loads((root / "netlists" / "schmitt_digits.quant.json").read_text())["summary"]
+    assert summary["mirror_gain_range"] == pytest.approx([min(gains), max(gains)], rel=1e-9)
+    drives = [abs(v) for b in (ir.filters.drive_u, ir.filters.drive_v) for row in b.gains for v in row if v]
+    assert min(drives) < min(abs(v) for row in ir.layers[0].candidate.gains for v in row if v)

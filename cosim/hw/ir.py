@@ -273,6 +273,21 @@ class HardwareIR:
             raise IRError(f"{path}: {exc}") from None
 
 
+def mirror_banks(ir: "HardwareIR"):
+    """Every mirror bank of the IR as (name, MirrorBank): proj, each layer's candidate
+    and threshold, the readout filters' drives, the readout (the one list of them)."""
+    if ir.proj is not None:
+        yield "proj", ir.proj
+    for i, layer in enumerate(ir.layers):
+        yield f"layers[{i}].candidate", layer.candidate
+        if layer.threshold is not None:
+            yield f"layers[{i}].threshold", layer.threshold
+    if ir.filters is not None:
+        yield "filters.drive_u", ir.filters.drive_u
+        yield "filters.drive_v", ir.filters.drive_v
+    yield "readout", ir.readout
+
+
 # ---- validation ----
 
 def _finite(name: str, values) -> None:

@@ -24,7 +24,7 @@ import copy
 import numpy as np
 
 from ..errors import InputError
-from .ir import HardwareIR, IRError, MirrorBank, validate
+from .ir import HardwareIR, IRError, MirrorBank, mirror_banks, validate
 
 CLASSES = ("gain", "bias", "igain", "ithresh", "iwidth", "ladder", "filter")
 LADDER_PARAMS = ("alpha", "c0", "h", "w", "a", "tau")
@@ -84,10 +84,7 @@ def perturb_ir(ir: HardwareIR, p, seed: int) -> HardwareIR:
         f.coupling = (coup * _factors(rng, spec["filter"], coup.shape)).tolist()
     out.mismatch = {"p": spec, "seed": int(seed)}
     # mismatch may push a gain just past the nominal realisable range: that is the physics
-    banks = [out.readout] + ([out.proj] if out.proj else []) + \
-        [b for lay in out.layers for b in (lay.candidate, lay.threshold) if b is not None] + \
-        ([out.filters.drive_u, out.filters.drive_v] if out.filters else [])
-    widest = max(abs(v) for bank in banks for row in bank.gains for v in row)
+    widest = max(abs(v) for _, bank in mirror_banks(out) for row in bank.gains for v in row)
     out.quantization = {**out.quantization,
                         "gain_max": max(float(out.quantization.get("gain_max", 0.0)), widest)}
     try:

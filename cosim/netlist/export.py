@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..fileio import atomic_write_all, check_output, check_path_text
-from ..hw.ir import round_floats
+from ..hw.ir import mirror_banks, round_floats
 from ..hw.mapping import DEFAULT_GAIN_MAX, model_to_ir
 from ..hw.reference import run_reference, score
 from ..models import checkpoint
@@ -114,7 +114,7 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     net = build_netlist(ir, x, title=f"cosim {name}: {doc['model']['cell']} from {model_dir}")  # escaped by the builder
     graph = check_netlist(net.text)
     kind = "MAE" if task.kind == "regress_last" else "accuracy"
-    gains = [abs(v) for bank in _banks(ir) for row in bank.gains for v in row if v != 0]
+    gains = [abs(v) for _, bank in mirror_banks(ir) for row in bank.gains for v in row if v != 0]
     summary = {
         "name": name, "cell": doc["model"]["cell"], "bits": bits, "per_channel": per_channel,
         "cells": sum(layer.n for layer in ir.layers), "layers": len(ir.layers),
@@ -143,16 +143,6 @@ def with_print(text: str, vectors: list) -> str:
     head, end = text.rstrip().rsplit("\n", 1)
     assert end.strip().lower() == ".end"
     return f"{head}\n.print tran {' '.join(vectors)}\n.end\n"
-
-
-def _banks(ir):
-    if ir.proj is not None:
-        yield ir.proj
-    for layer in ir.layers:
-        yield layer.candidate
-        if layer.threshold is not None:
-            yield layer.threshold
-    yield ir.readout
 
 
 def format_summary(s: dict) -> str:
