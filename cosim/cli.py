@@ -151,7 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--inputs", help="stimulus: .npy array (batch, time, inputs) in units of 1 nA")
     src.add_argument("--task-samples", type=at.int_range(1, 10_000), default=1,
                      help="stimulus: the first N held-out sequences of the model's task")
-    e.add_argument("--seed", type=at.seed, default=0, help="(unused by export; accepted for uniformity)")
     e.set_defaults(func=_cmd_export)
 
     d = sub.add_parser("demo", help="run the shipped models end to end",

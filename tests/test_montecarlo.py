@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from cosim.hw.mapping import model_to_ir
 from cosim.hw.mismatch import perturb_ir

@@ -39,7 +39,6 @@ def run_layer(layer: CellLayer, x: np.ndarray, noise=None) -> LayerTrace:
     extra = 0.0 if noise is None else np.asarray(noise, np.float64)
     batch, T, _ = x.shape
     s = np.broadcast_to(np.asarray(layer.init_state, np.float64), (batch, layer.n)).copy()
-    alpha = np.asarray(layer.alpha, np.float64)
     if layer.kind == "schmitt":
         c = np.maximum(apply_bank(layer.candidate, np.maximum(x, 0.0)) + extra, 0.0)
         beta1 = np.asarray(layer.beta1, np.float64)

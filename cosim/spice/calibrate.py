@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["DynCal", "dyn_calibration", "hyst_params", "dyn_fixed_points"]
+__all__ = ["DynCal", "dyn_calibration", "dyn_fixed_points"]
 
 
 @dataclass(frozen=True)
@@ -68,15 +68,3 @@ def dyn_fixed_points(x: float, cal: DynCal, n: int = 20001) -> list[tuple[float,
         prev_u, prev_f = u, fu
     return out
 
-
-def hyst_params(beta1: float, beta2: float, eps: float = 0.01) -> dict[str, float]:
-    """XSPICE hyst parameters that latch exactly at beta2 (up) and beta1 (down).
-
-    in_low = c - e, in_high = c + e, hyst = h - e with c = (b1+b2)/2,
-    h = (b2-b1)/2, e = eps*h: the up ramp spans [b2-2e, b2], the down ramp
-    [b1, b1+2e]; the state commits at the end of each ramp.
-    """
-    c = 0.5 * (beta1 + beta2)
-    h = max(0.5 * (beta2 - beta1), 0.0)
-    e = max(eps * h, 1e-6)
-    return {"in_low": c - e, "in_high": c + e, "hyst": max(h - e, 0.0)}

@@ -15,11 +15,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 
-__all__ = ["ladder_subckt", "ladder_timing", "LADDER_DEFAULTS"]
-
-#: working values (A, s): alpha, c0, h, W = 4h/3, A = 2h/3, tau, iunit.
-LADDER_DEFAULTS = {"alpha": 1e-9, "c0": 1e-9, "h": 0.25e-9, "w": 1e-9 / 3,
-                   "a": 0.5e-9 / 3, "tau": 2e-3, "iunit": 1e-9}
+__all__ = ["ladder_subckt", "ladder_timing"]
 
 _SCALABLE = ("alpha", "c0", "h", "w", "a", "tau")
 

@@ -5,7 +5,7 @@ import re
 
 from ..errors import InputError
 
-__all__ = ["parse_number", "insert_before_end", "has_option", "ensure_seed",
+__all__ = ["parse_number", "insert_before_end", "ensure_seed",
            "safer_options", "format_number"]
 
 _SUFFIX = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6,
@@ -49,16 +49,6 @@ def insert_before_end(netlist: str, lines: list[str]) -> str:
         if _END.match(rows[i]):
             return "\n".join(rows[:i] + lines + rows[i:]) + "\n"
     return "\n".join(rows + lines + [".end"]) + "\n"
-
-
-def has_option(netlist: str, name: str) -> bool:
-    """True if a ``.option(s)`` line sets ``name`` (case-insensitive)."""
-    pat = re.compile(rf"(^|\s){re.escape(name)}\s*(=|\s|$)", re.IGNORECASE)
-    for ln in _logical_lines(netlist):
-        s = ln.strip()
-        if re.match(r"^\.options?\b", s, re.IGNORECASE) and pat.search(s.split(None, 1)[1] if " " in s else ""):
-            return True
-    return False
 
 
 def ensure_seed(netlist: str, seed: int) -> tuple[str, int]:

@@ -32,7 +32,6 @@ class RawPlot:
     plotname: str
     flags: str
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
-    types: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_points(self) -> int:
@@ -115,7 +114,6 @@ def _parse_plot(buf: bytes, pos: int) -> tuple[RawPlot, int]:
         if is_complex and j == 0 and t in ("frequency", "time"):
             col = col.real.copy()  # scale vector: imaginary part is noise
         plot.vectors[n] = col
-        plot.types[n] = t
     return plot, pos
 
 

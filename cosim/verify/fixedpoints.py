@@ -129,7 +129,7 @@ to beta2 / beta1); the circuit markers come from a slow ngspice sweep up and dow
 def _cmd_fixedpoints(args) -> None:
     out = check_figure_path(args.out, args.force)
     ir = load_ir(args.model, bits=args.bits)
-    res = fixedpoints(ir, args.layer, args.channel, loopgain=args.loopgain, seed=args.seed,
+    res = fixedpoints(ir, args.layer, args.channel, loopgain=args.loopgain,
                       timeout_s=args.timeout)
     plot(res, out, ir)
     print(format_summary(res, ir.timing.i_unit_a))
@@ -160,6 +160,5 @@ def add_cli(sub) -> argparse.ArgumentParser:
     p.add_argument("--bits", type=at.bits, default=6, help="quantization bits for a checkpoint (default 6)")
     p.add_argument("--json", default=None, help="also write the result as JSON here")
     p.add_argument("--timeout", type=at.timeout_s, default=120.0, help="ngspice time limit (s, > 0)")
-    p.add_argument("--seed", type=at.seed, default=0, help="ngspice seed (the sweep is deterministic)")
     p.set_defaults(func=_cmd_fixedpoints)
     return p

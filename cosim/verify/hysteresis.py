@@ -123,7 +123,7 @@ down at beta1), bmru 2|beta| (up at +|beta|, down at -|beta|), cmru stage 2h
 def _cmd_hysteresis(args) -> None:
     out = check_figure_path(args.out, args.force)
     ir = load_ir(args.model, bits=args.bits)
-    results = hysteresis(ir, args.layer, args.channel, model=args.cell_model, seed=args.seed,
+    results = hysteresis(ir, args.layer, args.channel, model=args.cell_model,
                          timeout_s=args.timeout)
     plot(results, out)
     print(format_summary(results))
@@ -154,6 +154,5 @@ def add_cli(sub) -> argparse.ArgumentParser:
     p.add_argument("--bits", type=at.bits, default=6, help="quantization bits for a checkpoint (default 6)")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
     p.add_argument("--timeout", type=at.timeout_s, default=120.0, help="ngspice time limit (s, > 0)")
-    p.add_argument("--seed", type=at.seed, default=0, help="ngspice seed (the sweep is deterministic)")
     p.set_defaults(func=_cmd_hysteresis)
     return p
