@@ -32,8 +32,8 @@ def _setup(n_seq=3, T=64):
     x, y = task.x_test[:n_seq, :T].astype(float), task.y_test[:n_seq, :T]
     nominal = [np.where(np.asarray(s) >= 0, 1.0, -1.0) for s in
                [np.stack([np.ones((T, 4))] * n_seq)]]  # placeholder, replaced below
-    from cosim.verify.agreement import simulate_sequences
-    states, _ = simulate_sequences(ir, x, progress=False)
+    from cosim.backends import simulate
+    states = simulate(ir, x, backend="ngspice").states
     nominal = [np.where(s >= 0, 1.0, -1.0) for s in states]
     return ir, x, y, task.kind, nominal
 

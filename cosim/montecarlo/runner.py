@@ -26,11 +26,11 @@ import numpy as np
 from tqdm import tqdm
 
 from ..analysis.agreement import score_outputs, snap_states
+from ..backends import simulate
 from ..errors import InputError
 from ..hw.source import load_source
 from ..hw.mismatch import mismatch_spec
 from ..spice import SpiceError
-from ..verify.agreement import simulate_sequences
 from . import study
 from .job import failed_records, init_worker, worker_batch
 from .seeds import run_seeds
@@ -76,7 +76,8 @@ def _nominal(ir, x, y, kind, out: Path, timeout_s):
         data = np.load(path, allow_pickle=False)
         return [data[f"l{l}"] for l in range(len(ir.layers))], float(data["score"])
     try:
-        states, outputs = simulate_sequences(ir, x, progress=False, timeout_s=timeout_s)
+        sim = simulate(ir, x, backend="ngspice", timeout_s=timeout_s)
+        states, outputs = sim.states, sim.outputs
     except SpiceError as exc:          # one line; the study holds no run, a rerun starts afresh
         lines = str(exc).splitlines() or [type(exc).__name__]
         raise InputError(f"the nominal circuit failed in ngspice, no run was started: "

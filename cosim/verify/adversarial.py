@@ -165,17 +165,17 @@ def run_adversarial(ir: HardwareIR, x_train, *, seed: int = 0, per_family: int =
                     timeout_s: float = 600.0, log_dir=None, progress: bool = False) -> dict:
     """Simulate the suite in ngspice and compare states with the reference (tie-aware)."""
     from ..analysis.agreement import state_agreement
-    from ..hw.reference import run_reference
-    from .agreement import simulate_sequences
+    from ..backends import simulate
 
     sir = states_only(ir)
     suite = adversarial_inputs(ir, x_train, seed=seed, per_family=per_family, T=T)
     result = {"seed": seed, "per_family": per_family, "steps": T, "families": {}}
     tot = dict(states=0, n_agree=0, n_ties=0, n_tie_differ=0, n_after_tie=0, n_disagreements=0)
     for fam, x in suite.items():
-        states, _ = simulate_sequences(sir, x, chunk=len(x), timeout_s=timeout_s, progress=progress,
-                                       log_dir=None if log_dir is None else f"{log_dir}/adversarial_{fam}")
-        sa = state_agreement(sir, run_reference(sir, x), states, max_listed=20)
+        circuit = simulate(sir, x, backend="ngspice", chunk=len(x), timeout_s=timeout_s, progress=progress,
+                           log_dir=None if log_dir is None else f"{log_dir}/adversarial_{fam}")
+        ref = simulate(sir, x, backend="reference").detail
+        sa = state_agreement(sir, ref, circuit.states, max_listed=20)
         d = sa.to_dict()
         result["families"][fam] = d
         for k in tot:

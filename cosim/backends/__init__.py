@@ -1,0 +1,65 @@
+"""Simulator backends behind one call at the IR level.
+
+    simulate(ir, x, backend="ngspice", noise=None, **options) -> Simulation
+
+x: (batch, time, n_inputs) input currents, units. noise: optional list, per
+layer, of (batch, time, channels) extra input current (units). Backends are
+registered by name:
+
+    ngspice    whole-model netlists of the IR, run in ngspice (cosim.spice)
+    reference  the discrete software reference of the same IR (hw.reference)
+
+A new backend (e.g. a fast batched engine) is one module with a function
+`run(ir, x, noise=None, **options) -> Simulation` decorated with
+`@register("name")`, imported below. Verify, Monte Carlo and the benches call
+`simulate`, never a driver.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+
+
+@dataclass
+class Simulation:
+    """Per-step results of one backend run.
+    states: per layer (batch, time, channels) cell states (BMRU +-1, first-quadrant
+    0/1, CMRU rungs; a circuit's are analog values near those); outputs:
+    (batch, time, n_outputs) readout currents, units; detail: the backend's own
+    richer result (the reference's candidates/thresholds), or None."""
+    backend: str
+    states: list
+    outputs: np.ndarray
+    detail: object = None
+
+
+_BACKENDS: dict = {}
+
+
+def register(name: str):
+    """Decorator: make `fn(ir, x, noise=None, **options) -> Simulation` the backend `name`."""
+    def deco(fn):
+        _BACKENDS[name] = fn
+        return fn
+    return deco
+
+
+def backends() -> list:
+    """Names of the registered backends."""
+    return sorted(_BACKENDS)
+
+
+def simulate(ir, x, *, backend: str = "ngspice", noise=None, **options) -> Simulation:
+    """Run the IR model on inputs x with the named backend (see module doc)."""
+    if backend not in _BACKENDS:
+        raise InputError(f"unknown simulator backend {backend!r}; one of {', '.join(backends())}")
+    x = np.asarray(x, np.float64)
+    if x.ndim != 3 or x.shape[2] != ir.n_inputs or 0 in x.shape[:2]:
+        raise InputError(f"inputs must be (batch, time, {ir.n_inputs}) with batch, time >= 1, got {x.shape}")
+    return _BACKENDS[backend](ir, x, noise=noise, **options)
+
+
+from . import ngspice, reference  # noqa: E402,F401  (register the built-in backends)
