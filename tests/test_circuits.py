@@ -10,8 +10,10 @@ import math
 import numpy as np
 import pytest
 
-from cosim.spice import CIRCUITS_DIR, include_line, ladder_subckt, ladder_timing, run_netlist
-from cosim.spice.calibrate import dyn_calibration, dyn_fixed_points
+from cosim.netlist.ladder import ladder_subckt, ladder_timing
+from cosim.netlist.library import CIRCUITS_DIR, include_line
+from cosim.spice import run_netlist
+from cosim.analysis.calibrate import dyn_calibration, dyn_fixed_points
 
 NA = 1e-9
 INC = include_line()

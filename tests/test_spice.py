@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosim.spice import SimResult, SpiceError, include_line, ladder_subckt, run_netlist
+from cosim.netlist.ladder import ladder_subckt
+from cosim.netlist.library import include_line
+from cosim.spice import SimResult, SpiceError, run_netlist
 from cosim.spice.netlist_ops import ensure_seed, parse_number, safer_options
 from cosim.spice.rawfile import read_raw
 

@@ -10,7 +10,7 @@ The dynamic cell (circuits/cosim.lib `bist_dyn`, SPEC 3.2):
 
     tau_c du/dt = -u + sigma(k (x + w_i u - t_i)),   sigma(z) = 1 / (1 + e^-z)
 
-with k, w_i, t_i calibrated (`cosim.spice.calibrate.dyn_calibration`) from the
+with k, w_i, t_i calibrated (`cosim.analysis.calibrate.dyn_calibration`) from the
 loop gain m = k w_i so that its saddle-node folds sit at beta2 (up) and beta1
 (down). Fixed points u* = sigma(k (x + w_i u* - t_i)); written with
 z = logit(u*) the S-curve is explicit,
@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from ..spice.calibrate import DynCal, dyn_calibration
+from .calibrate import DynCal, dyn_calibration
 from .hysteresis import CellWindow, switching_points
 
 __all__ = ["SCurve", "s_curve", "fixed_points", "unstable_range", "BranchComparison",

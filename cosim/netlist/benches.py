@@ -41,8 +41,8 @@ from PySpice.Spice.Netlist import Circuit
 from ..analysis.hysteresis import CellWindow, cell_window, check_index
 from ..errors import InputError
 from ..hw.ir import HardwareIR
-from ..spice.ladder import ladder_subckt
-from ..spice.library import LIBRARY
+from .ladder import ladder_subckt
+from .library import LIBRARY
 from .builder import LATCH_EPS
 from .escape import safe_title
 

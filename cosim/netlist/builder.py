@@ -31,8 +31,8 @@ from PySpice.Spice.Netlist import Circuit
 
 from ..errors import InputError
 from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, FilterBank, HardwareIR, MirrorBank, pulse_start_s
-from ..spice.ladder import ladder_subckt
-from ..spice.library import LIBRARY
+from .ladder import ladder_subckt
+from .library import LIBRARY
 from .escape import safe_title
 from .stimulus import pwl_points, pwl_source
 

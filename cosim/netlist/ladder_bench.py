@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..hw.ir import HardwareIR
-from ..spice.ladder import ladder_subckt
+from .ladder import ladder_subckt
 
 
 @dataclass

@@ -31,7 +31,7 @@ from PySpice.Spice.Netlist import Circuit
 
 from ..analysis.hysteresis import CellWindow
 from ..errors import InputError
-from ..spice.library import LIBRARY
+from .library import LIBRARY
 from .builder import LATCH_EPS, _num
 from .escape import safe_title
 from .stimulus import pwl_points, pwl_source
