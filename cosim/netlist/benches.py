@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from PySpice.Spice.Netlist import Circuit
 
-from ..analysis.hysteresis import CellWindow, cell_window, check_index
+from ..hw.windows import CellWindow, cell_window, check_index
 from ..errors import InputError
 from ..hw.ir import HardwareIR
 from .ladder import ladder_subckt

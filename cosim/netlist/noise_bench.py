@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
-from ..analysis.hysteresis import CellWindow
+from ..hw.windows import CellWindow
 from ..errors import InputError
 from .library import LIBRARY
 from .builder import LATCH_EPS, _num
