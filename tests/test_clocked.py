@@ -14,7 +14,7 @@ from cosim.hw.mapping import model_to_ir
 from cosim.hw.reference import run_reference
 from cosim.models import load
 from cosim.models.recipe import task_from_config
-from cosim.montecarlo.job import draw_noise
+from cosim.montecarlo.job import layer_noise
 from cosim.montecarlo.seeds import run_seeds
 from cosim.netlist.builder import build_netlist
 from cosim.verify.adversarial import _first_layer, adversarial_inputs, run_adversarial
@@ -95,7 +95,7 @@ def test_digits_noise_run_agrees_with_software():
     ir, task = _ir("schmitt_digits")
     x = task.x_test[:1].astype(np.float64)
     _, n_seed = run_seeds(3, 6)[5]
-    noise = draw_noise(ir, n_seed, (2, x.shape[1]), 0.02)
+    noise = layer_noise(ir, n_seed, (2, x.shape[1]), 0.02)
     noise = [n[:1] for n in noise]
     from cosim.netlist.sampling import step_signals
     from cosim.spice import run_netlist

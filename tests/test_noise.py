@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from cosim.analysis.noise import (CLAIM, binary_states, comparator_window, count, draw_noise,
+from cosim.analysis.noise import (CLAIM, binary_states, comparator_window, count, noise_traces,
                                   pick_channel, sigma_seeds, software_counts, suppression,
                                   trapezoid)
 from cosim.netlist.noise_bench import noise_bench
@@ -100,7 +100,7 @@ def test_counting_and_factor():
 def test_seeds_are_recorded_and_reproducible():
     a, b = sigma_seeds(0, 3), sigma_seeds(0, 3)
     assert a == b and len(set(a)) == 3 and sigma_seeds(1, 3) != a
-    n1, n2 = draw_noise(a, [0.1, 0.2, 0.0], 500), draw_noise(a, [0.1, 0.2, 0.0], 500)
+    n1, n2 = noise_traces(a, [0.1, 0.2, 0.0], 500), noise_traces(a, [0.1, 0.2, 0.0], 500)
     assert np.array_equal(n1, n2) and not n1[2].any()
     assert n1[1].std() == pytest.approx(0.2, rel=0.15)
 
@@ -112,7 +112,7 @@ def test_circuit_sees_the_sampled_input_and_comparator_params(ir):
     the comparator is the same latch with width 0 at the window centre."""
     _, win = pick_channel(ir, 0)
     st = trapezoid(win, 2)
-    x = st.clean + draw_noise(sigma_seeds(5, 1), [0.3 * win.width], st.n)
+    x = st.clean + noise_traces(sigma_seeds(5, 1), [0.3 * win.width], st.n)
     b = noise_bench(win, x, st.tn_s)
     assert b.params["comparator"]["iwidth"] == 0
     assert float(b.params["comparator"]["ithresh"]) == pytest.approx(0.5 * (win.up + win.down) * 1e-9)

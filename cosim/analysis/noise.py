@@ -45,7 +45,7 @@ from ..hw.ir import HardwareIR
 from .hysteresis import CellWindow, cell_window, check_index, software_states
 
 __all__ = ["DEFAULT_SIGMAS", "NoiseStimulus", "DeviceCount", "NoisePoint", "NoiseResult",
-           "pick_channel", "comparator_window", "trapezoid", "draw_noise", "sigma_seeds",
+           "pick_channel", "comparator_window", "trapezoid", "noise_traces", "sigma_seeds",
            "binary_states", "partial_samples", "count", "software_counts", "suppression", "CLAIM"]
 
 #: default noise amplitudes, as fractions of the hysteresis width delta
@@ -157,7 +157,7 @@ def sigma_seeds(seed: int, n: int) -> list:
     return [int(s.generate_state(1, np.uint32)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
-def draw_noise(seeds, sigmas, n: int) -> np.ndarray:
+def noise_traces(seeds, sigmas, n: int) -> np.ndarray:
     """(len(sigmas), n) Gaussian samples, row i = sigmas[i] * N(0, 1) drawn by
     numpy.random.default_rng(seeds[i]) (units)."""
     out = np.empty((len(sigmas), n))

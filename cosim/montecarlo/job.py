@@ -25,7 +25,7 @@ from ..netlist.sampling import StepSignals, step_signals
 from ..spice import run_netlist
 
 
-def draw_noise(ir: HardwareIR, seed: int, shape_bt: tuple, noise_na: float) -> list | None:
+def layer_noise(ir: HardwareIR, seed: int, shape_bt: tuple, noise_na: float) -> list | None:
     """Per-layer input-current noise (batch, time, channels) in units, or None."""
     if noise_na <= 0:
         return None
@@ -44,7 +44,7 @@ def run_batch(ir_dict: dict, runs: list, p, noise_na: float, x, y, kind: str,
     irs, noises = [], []
     for _, m_seed, n_seed in runs:
         irs.append(perturb_ir(nominal, p, m_seed))
-        noises.append(draw_noise(nominal, n_seed, x.shape[:2], noise_na))
+        noises.append(layer_noise(nominal, n_seed, x.shape[:2], noise_na))
     base = [{"run": i, "mismatch_seed": m, "noise_seed": n, "p": p, "noise_na": noise_na}
             for i, m, n in runs]
     copies = [ir for ir in irs for _ in range(S)]

@@ -49,7 +49,7 @@ def noise_experiment(ir, layer: int = 0, channel: int | None = None, *, sigmas=N
     import numpy as np
 
     from ..analysis.noise import (DEFAULT_SIGMAS, NoisePoint, NoiseResult, binary_states,
-                                  comparator_window, count, draw_noise, partial_samples,
+                                  comparator_window, count, noise_traces, partial_samples,
                                   pick_channel,
                                   sigma_seeds, software_counts, suppression, trapezoid)
     from ..netlist.noise_bench import noise_bench
@@ -67,7 +67,7 @@ def noise_experiment(ir, layer: int = 0, channel: int | None = None, *, sigmas=N
                      ramp_steps=ramp_steps, hold_steps=hold_steps)
     seeds = sigma_seeds(seed, len(rel))
     sig = [r * win.width for r in rel]
-    x = stim.clean[None, :] + draw_noise(seeds, sig, stim.n)
+    x = stim.clean[None, :] + noise_traces(seeds, sig, stim.n)
     iu = ir.timing.i_unit_a
     bench = noise_bench(win, x, stim.tn_s, i_unit_a=iu,
                         title=f"cosim noise bench: {model_name or ir.name} layer {layer} channel {ch}")
