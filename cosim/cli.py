@@ -70,7 +70,8 @@ def _cmd_export(args) -> None:
                        gain_max=args.gain_max, inputs=args.inputs, task_samples=args.task_samples,
                        force=args.force)
     print(format_summary(res.summary))
-    print(f"  wrote {res.netlist_path}, {res.ir_path}, {res.report_path}")
+    print(f"  wrote {res.netlist_path}, {res.ir_path}, {res.report_path} "
+          f"(+ .inputs.npy, .probes.json: the stimulus and probe map to re-run it)")
 
 
 def _cmd_demo(args) -> None:

@@ -34,7 +34,7 @@ def atomic_write_text(path, text: str) -> Path:
 
 
 def atomic_write_all(files: dict) -> None:
-    """Write several text files ({path: text}) so that a failure before the last
+    """Write several files ({path: text or bytes}) so that a failure before the last
     rename leaves none of the new files behind: all temp files first, then renames."""
     temps = []
     try:
@@ -43,7 +43,7 @@ def atomic_write_all(files: dict) -> None:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             temps.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
-                fh.write(text.encode())
+                fh.write(text if isinstance(text, bytes) else text.encode())
         for tmp, path in temps:
             os.replace(tmp, path)
     except BaseException:

@@ -80,9 +80,10 @@ def test_graph_check_finds_island():
         check_netlist(text)
 
 
-def test_export_writes_three_files_and_rejects_bad_inputs(tmp_path):
+def test_export_writes_its_files_and_rejects_bad_inputs(tmp_path):
     res = export_model(ROOT / "models" / "cmru_counting", tmp_path / "c.cir", bits=6, task_samples=2)
-    assert {p.name for p in tmp_path.iterdir()} == {"c.cir", "c.hw.json", "c.quant.json"}
+    assert {p.name for p in tmp_path.iterdir()} == {"c.cir", "c.hw.json", "c.quant.json",
+                                                     "c.inputs.npy", "c.probes.json"}
     assert res.summary["sequences"] == 2 and res.summary["quantized_score"] > 0.99
     bad = tmp_path / "bad.npy"
     np.save(bad, np.zeros((3, 10, 5)))

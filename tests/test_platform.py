@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ["bmru_flipflop", "schmitt_digits"]   # digits: softplus, exp, log, the filter fold
-SUFFIXES = [".cir", ".hw.json", ".quant.json"]
+SUFFIXES = [".cir", ".hw.json", ".quant.json", ".inputs.npy", ".probes.json"]
 
 # AVX2 everywhere on an AVX-512 machine: torch's kernels, numpy's SIMD loops, OpenBLAS.
 AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",

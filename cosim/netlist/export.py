@@ -1,6 +1,7 @@
 """`cosim export`: checkpoint -> quantized hardware IR -> checked ngspice netlist.
 
-Writes NAME.cir, NAME.hw.json and NAME.quant.json next to each other, each
+Writes NAME.cir, NAME.hw.json, NAME.quant.json and the bundle files
+NAME.inputs.npy (stimulus) and NAME.probes.json (probe map) next to each other, each
 through a temporary file renamed into place, only after every check passed.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..models import checkpoint
 from ..models.recipe import task_from_config
 from ..models.train import evaluate
 from .builder import Netlist, build_netlist
+from .bundle import bundle_paths, inputs_bytes, probes_json
 from .graph import check_netlist
 
 
@@ -77,10 +79,10 @@ def load_inputs(path, n_inputs: int) -> np.ndarray:
     return x
 
 
-def export_paths(out) -> tuple[Path, Path, Path]:
-    """(NAME.cir, NAME.hw.json, NAME.quant.json) of a netlist path."""
-    out = Path(out)
-    return out, out.with_name(f"{out.stem}.hw.json"), out.with_name(f"{out.stem}.quant.json")
+def export_paths(out) -> tuple[Path, ...]:
+    """(NAME.cir, NAME.hw.json, NAME.quant.json, NAME.inputs.npy, NAME.probes.json)."""
+    b = bundle_paths(out)
+    return b["cir"], b["ir"], Path(out).with_name(f"{Path(out).stem}.quant.json"), b["inputs"], b["probes"]
 
 
 def check_export_paths(out, force: bool = False) -> None:
@@ -127,12 +129,14 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
         "sim_time_s": net.n_steps * ir.timing.dt_s,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    _, ir_path, report_path = export_paths(out)
+    _, ir_path, report_path, inputs_path, probes_path = export_paths(out)
     summary["float_score"], summary["quantized_score"] = (
         round_floats([summary["float_score"], summary["quantized_score"]], SCORE_DIGITS))
     atomic_write_all({
         report_path: json.dumps(round_floats({"summary": summary, "tensors": quant}), indent=1),
         ir_path: ir.to_json(),
+        inputs_path: inputs_bytes(x),
+        probes_path: probes_json(net),
         out: with_print(net.text, net.probes.outputs[0])})
     return ExportResult(out, ir_path, report_path, summary, net, x, ir)
 
