@@ -54,9 +54,8 @@ LATCH_EPS = 1e-3
 
 @dataclass
 class Probes:
-    """ngspice vector names, per copy: states[b][l][i], candidates[b][l][i], outputs[b][k]."""
+    """ngspice vector names, per copy: states[b][l][i], outputs[b][k]."""
     states: list = field(default_factory=list)
-    candidates: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
 
 
@@ -158,7 +157,7 @@ class _Builder:
         cands = [f"{p}c{i}" for i in range(layer.n)]
         self.bank(f"{p}w", layer.candidate, inputs, cands)
         self.noise(p, cands, noise)
-        outs, states, cprobe = [], [], []
+        outs, states = [], []
         for i in range(layer.n):
             beta2 = layer.beta1[i] + layer.delta[i]
             # c = ReLU(.): negative candidate currents already read as "force low" (beta1 > 0)
@@ -168,8 +167,7 @@ class _Builder:
                      s0=int(layer.init_state[i]))
             outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
             states.append(f"v(x{p}x{i}.u)")
-            cprobe.append(f"i(v.x{p}x{i}.vs)")
-        return outs, states, cprobe
+        return outs, states
 
     def candidate_and_threshold(self, p: str, layer: CellLayer, inputs: list, noise) -> tuple:
         """Sum nodes of the candidate c and threshold beta of a signed (bmru/cmru) layer."""
@@ -182,19 +180,18 @@ class _Builder:
 
     def bmru(self, p: str, layer: CellLayer, inputs: list, clk: str, noise=None) -> tuple:
         cands, thrs = self.candidate_and_threshold(p, layer, inputs, noise)
-        outs, states, cprobe = [], [], []
+        outs, states = [], []
         for i in range(layer.n):
             self.c.X(f"{p}x{i}", "bist_sym_clk", cands[i], thrs[i], clk, f"{p}h{i}",
                      igain=_num(layer.alpha[i] * self.iu), iunit=_num(self.iu),
                      s0=int(layer.init_state[i]))
             outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
             states.append(f"v(x{p}x{i}.u)")
-            cprobe.append(f"i(v.x{p}x{i}.vsc)")
-        return outs, states, cprobe
+        return outs, states
 
     def cmru(self, p: str, layer: CellLayer, inputs: list, clk: str, noise=None) -> tuple:
         cands, thrs = self.candidate_and_threshold(p, layer, inputs, noise)
-        outs, states, cprobe = [], [], []
+        outs, states = [], []
         for i in range(layer.n):
             vc = self.sense(f"{p}c{i}", cands[i]).lower()
             vb = self.sense(f"{p}t{i}", thrs[i]).lower()
@@ -206,8 +203,7 @@ class _Builder:
                      alpha=_num(layer.alpha[i] * self.iu), s0=int(layer.init_state[i]))
             outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
             states.append(f"v(x{p}x{i}.lvl)")
-            cprobe.append(f"i({vc})")
-        return outs, states, cprobe
+        return outs, states
 
     def hold(self, p: str, inputs: list, levels: list) -> list:
         """Each sensed readout input copied (unit mirror) into a clocked copy on the
@@ -276,18 +272,17 @@ class _Builder:
             nodes = [f"{p}p{i}" for i in range(self.ir.proj.n_out)]
             self.bank(f"{p}pw", self.ir.proj, inputs, nodes)
             inputs = [self.sense(n, n) for n in nodes]
-        st_all, c_all, layer_outs, levels = [], [], [], []
+        st_all, layer_outs, levels = [], [], []
         for l, layer in enumerate(self.ir.layers):
             q = f"{p}l{l}"
             nz = None if noise is None else noise[l]
             if layer.kind == "schmitt":
-                inputs, st, cp = self.schmitt(q, layer, inputs, first=(l == 0), clk=f"clk{l}", noise=nz)
+                inputs, st = self.schmitt(q, layer, inputs, first=(l == 0), clk=f"clk{l}", noise=nz)
             elif layer.kind == "bmru":
-                inputs, st, cp = self.bmru(q, layer, inputs, clk=f"clk{l}", noise=nz)
+                inputs, st = self.bmru(q, layer, inputs, clk=f"clk{l}", noise=nz)
             else:
-                inputs, st, cp = self.cmru(q, layer, inputs, clk=f"clk{l}", noise=nz)
+                inputs, st = self.cmru(q, layer, inputs, clk=f"clk{l}", noise=nz)
             st_all.append(st)
-            c_all.append(cp)
             layer_outs.extend(inputs)
             lv = list(layer.alpha) if layer.kind == "schmitt" else [None] * layer.n
             levels = levels + lv if self.ir.readout_all else lv
@@ -300,7 +295,6 @@ class _Builder:
         self.bank(f"{p}ro", self.ir.readout, inputs, outs)
         self.probes.outputs.append([f"i({self.sense(n, n).lower()})" for n in outs])
         self.probes.states.append(st_all)
-        self.probes.candidates.append(c_all)
 
 
 def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
