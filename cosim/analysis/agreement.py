@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..hw.ir import HardwareIR
-from ..hw.reference import Reference
+from ..hw.reference import Reference, score_outputs
 
 
 def snap_states(kind: str, states: np.ndarray) -> np.ndarray:
@@ -101,17 +101,6 @@ class AgreementResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def score_outputs(outputs: np.ndarray, y, kind: str, pool: str) -> float:
-    """Task score from per-step outputs (batch, time, n_out): accuracy or MAE."""
-    y = np.asarray(y)
-    if kind == "classify_each":
-        return float((outputs.argmax(-1) == y).mean())
-    seq = outputs.mean(axis=1) if pool == "mean" else outputs[:, -1]
-    if kind == "classify_last":
-        return float((seq.argmax(-1) == y).mean())
-    return float(np.abs(seq - y).mean())
 
 
 def decisions(outputs: np.ndarray, kind: str, pool: str) -> np.ndarray | None:

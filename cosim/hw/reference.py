@@ -108,12 +108,13 @@ def run_reference(ir: HardwareIR, x, noise=None) -> Reference:
     return Reference(apply_bank(ir.readout, h), traces)
 
 
-def score(ir: HardwareIR, ref: Reference, y, kind: str) -> float:
-    """Task score of reference outputs: accuracy, or MAE for regression."""
+def score_outputs(outputs: np.ndarray, y, kind: str, pool: str) -> float:
+    """Task score from per-step outputs (batch, time, n_out) of any simulation:
+    accuracy, or mean absolute error for regression (the one scoring function)."""
     y = np.asarray(y)
     if kind == "classify_each":
-        return float((ref.outputs.argmax(-1) == y).mean())
-    out = ref.sequence_output(ir.pool)
+        return float((outputs.argmax(-1) == y).mean())
+    seq = outputs.mean(axis=1) if pool == "mean" else outputs[:, -1]
     if kind == "classify_last":
-        return float((out.argmax(-1) == y).mean())
-    return float(np.abs(out - y).mean())
+        return float((seq.argmax(-1) == y).mean())
+    return float(np.abs(seq - y).mean())

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..analysis.agreement import score_outputs, snap_states
+from ..analysis.agreement import snap_states
 from ..backends import simulate
 from ..errors import InputError
-from ..hw.source import load_source
 from ..hw.mismatch import mismatch_spec
+from ..hw.reference import score_outputs
+from ..hw.source import load_source
 from ..spice import SpiceError
 from . import study
 from .job import failed_records, init_worker, worker_batch

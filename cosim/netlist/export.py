@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..fileio import atomic_write_all, check_output, check_path_text
 from ..hw.ir import mirror_banks, round_floats
 from ..hw.mapping import DEFAULT_GAIN_MAX, model_to_ir
-from ..hw.reference import run_reference, score
+from ..hw.reference import run_reference, score_outputs
 from ..models import checkpoint
 from ..models.recipe import task_from_config
 from ..models.train import evaluate
@@ -111,7 +111,7 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
                             name=name, source=str(model_dir))
     task = task_from_config(doc)
     float_score = evaluate(model, task)
-    quant_score = score(ir, run_reference(ir, task.x_test), task.y_test, task.kind)
+    quant_score = score_outputs(run_reference(ir, task.x_test).outputs, task.y_test, task.kind, ir.pool)
     x = load_inputs(inputs, ir.n_inputs) if inputs is not None else task.x_test[:task_samples]
     net = build_netlist(ir, x, title=f"cosim {name}: {doc['model']['cell']} from {model_dir}")  # escaped by the builder
     graph = check_netlist(net.text)
