@@ -16,7 +16,7 @@ bias currents are DC current sources. Cells are the clocked library subcircuits
 in circuits/: `bist_latch_clk` (first quadrant), `bist_sym_clk` (BMRU), and a
 generated CMRU ladder driven by a gate block that turns (c, beta) into a +-1
 unit update pulse. Every cell updates only during its layer's clock pulse
-(node clk{l}: slot l of `hw.ir.schedule`, after the input edges and after the
+(node clk{l}: slot l of `hw.timing.schedule`, after the input edges and after the
 previous layer's pulse), so input edges and transient crossings of |c| = |beta|
 never reach a state. With readout filters, every readout input passes a
 track-and-hold that tracks during the last layer's pulse, so all filter
