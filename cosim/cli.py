@@ -9,6 +9,7 @@ from pathlib import Path
 from . import argtypes as at
 from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, CheckFailed, InputError
 from .fileio import check_output, check_path_text
+from .limits import MAX_LADDER, MAX_LAYERS, MAX_SEQUENCES, MAX_T, MAX_WIDTH
 
 
 def _taus(text: str) -> list:
@@ -80,10 +81,6 @@ def _cmd_demo(args) -> None:
     run_demo(args.models, seed=args.seed, timeout_s=args.timeout)
 
 
-MAX_WIDTH, MAX_LAYERS = 4096, 64           # as models.stack (not imported: keeps --help fast)
-MAX_T, MAX_SEQUENCES = 100_000, 1_000_000  # as models.tasks
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = at.Parser(prog="cosim", description=(
         "Analog co-design simulator: train BMRU/CMRU cells, export them to ngspice netlists, "
@@ -102,8 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--layers", type=at.int_range(1, MAX_LAYERS), default=1)
     t.add_argument("--proj", type=at.int_range(1, MAX_WIDTH), default=None,
                    help="width of an input projection")
-    t.add_argument("--ladder", type=at.int_range(1, 64), default=None, help="finite ladder K (|s| <= K)")
-    t.add_argument("--init-state", type=at.float_range(-64, 64), default=None,
+    t.add_argument("--ladder", type=at.int_range(1, MAX_LADDER), default=None, help="finite ladder K (|s| <= K)")
+    t.add_argument("--init-state", type=at.float_range(-MAX_LADDER, MAX_LADDER), default=None,
                    help="fix the initial state (default: learn it in {-1,+1})")
     t.add_argument("--pool", choices=["last", "mean", "lowpass"], default="last",
                    help="sequence output: last step, mean over steps, or last step of a "
@@ -129,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--T", type=at.int_range(1, MAX_T), default=256, help="sequence length (synthetic tasks)")
     t.add_argument("--n-train", type=at.int_range(1, MAX_SEQUENCES), default=2000,
                    help="training sequences (synthetic tasks)")
-    t.add_argument("--task-k", type=at.int_range(1, 64), default=4, help="counting: clip the count to +-K")
+    t.add_argument("--task-k", type=at.int_range(1, MAX_LADDER), default=4, help="counting: clip the count to +-K")
     t.add_argument("--per-step", type=int, default=1, choices=[1, 2, 4, 8],
                    help="digits: pixels read per step (1 = pixel by pixel, 8 = row by row)")
     t.add_argument("--seed", type=at.seed, default=0)
@@ -141,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  cosim export models/cmru_counting --bits 6 "
                               "--out netlists/cmru_counting.cir")
     e.add_argument("model", help="checkpoint folder")
-    e.add_argument("--out", required=True, help="netlist to write (NAME.cir; NAME.hw.json and "
-                                                "NAME.quant.json are written beside it)")
+    e.add_argument("--out", required=True, help="netlist to write (NAME.cir; NAME.hw.json, NAME.quant.json, "
+                                                "NAME.inputs.npy and NAME.probes.json are written beside it)")
     e.add_argument("--force", action="store_true", help="overwrite existing output files")
     e.add_argument("--bits", type=at.bits, default=6, help="weight/bias bits (2-16)")
     e.add_argument("--per-channel", action="store_true", help="one quantization step per output channel")

@@ -17,16 +17,8 @@ _CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
 
 def atomic_write_bytes(path, data: bytes) -> Path:
     """Write `data` to `path` through a temp file in the same folder, then rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    atomic_write_all({path: data})
+    return Path(path)
 
 
 def atomic_write_text(path, text: str) -> Path:

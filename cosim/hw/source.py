@@ -30,15 +30,21 @@ def is_ir_file(path) -> bool:
     return Path(path).name.endswith(".json") and Path(path).is_file()
 
 
+def _from_checkpoint(folder: Path, bits: int) -> tuple:
+    """(model, config doc, IR quantized to `bits`) of a checkpoint folder."""
+    from ..models import checkpoint
+    from .mapping import model_to_ir
+
+    model, doc = checkpoint.load(folder)
+    ir, _ = model_to_ir(model, doc, bits=bits, name=folder.absolute().name, source=str(folder))
+    return model, doc, ir
+
+
 def load_ir(path, bits: int = 6) -> HardwareIR:
     """HardwareIR from a checkpoint folder (quantized to `bits`) or a `.hw.json` IR file."""
     p = Path(path)
     if p.is_dir():
-        from ..models import checkpoint
-        from .mapping import model_to_ir
-
-        model, doc = checkpoint.load(p)
-        return model_to_ir(model, doc, bits=bits, name=p.absolute().name, source=str(p))[0]
+        return _from_checkpoint(p, bits)[2]
     if is_ir_file(p):
         return HardwareIR.load(p)
     if p.exists():
@@ -53,10 +59,7 @@ def load_source(path, bits: int = 6) -> Source:
 
     p = Path(path)
     if p.is_dir():
-        from .mapping import model_to_ir
-
-        model, doc = checkpoint.load(p)
-        ir, _ = model_to_ir(model, doc, bits=bits, name=p.absolute().name, source=str(p))
+        model, doc, ir = _from_checkpoint(p, bits)
         return Source(ir, task_from_config(doc), model, doc)
     ir = load_ir(p, bits)
     if not isinstance(ir.task, dict):

@@ -41,14 +41,10 @@ from torch import nn
 
 from ..cells import MRU, AlphaCMRU, SchmittMRU
 from ..errors import InputError
+from ..limits import MAX_FILTERS, MAX_LADDER, MAX_LAYERS, MAX_WIDTH
 
 CELLS = ("bmru", "cmru", "acmru", "schmitt")
 INT_FIELDS = ("n_inputs", "n_outputs", "hidden", "layers", "proj", "ladder")
-# Sane bounds, checked before any tensor is allocated (a config.json with
-# "hidden": 1000000000 must fail at once, not exhaust memory).
-MAX_WIDTH = 4096          # inputs, outputs, channels per layer, projection width
-MAX_LAYERS = 64
-MAX_FILTERS = 256         # readout filters per channel (taus x periods)
 
 
 @dataclass
@@ -93,7 +89,7 @@ class ModelConfig:
             if not self.periods or any(q != 0 and q < 2 for q in self.periods):
                 raise InputError(f"periods must be a non-empty list of 0 or >= 2 steps, got {self.periods}")
         for name, hi in (("n_inputs", MAX_WIDTH), ("n_outputs", MAX_WIDTH), ("hidden", MAX_WIDTH),
-                         ("layers", MAX_LAYERS), ("proj", MAX_WIDTH), ("ladder", 64)):
+                         ("layers", MAX_LAYERS), ("proj", MAX_WIDTH), ("ladder", MAX_LADDER)):
             v = getattr(self, name)
             if v is not None and not 1 <= v <= hi:
                 raise InputError(f"{name} must be in [1, {hi}], got {v}")

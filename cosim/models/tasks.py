@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..limits import MAX_LADDER, MAX_SEQUENCES, MAX_T
 
 TEST_SEED_OFFSET = 10_007  # test split drawn from its own stream: fixed whatever the train size
 
@@ -100,8 +101,6 @@ def digits(per_step: int = 1, test_fraction: float = 0.2):
 TASKS = ("flipflop", "counting", "copyfirst", "digits")
 
 
-MAX_T = 100_000            # steps per sequence
-MAX_SEQUENCES = 1_000_000  # sequences per split
 
 
 def make_task_params_error(params: dict) -> str | None:
@@ -111,7 +110,7 @@ def make_task_params_error(params: dict) -> str | None:
     if unknown:
         return f"unknown task parameters {unknown}"
     bounds = {"T": (1, MAX_T), "n_train": (1, MAX_SEQUENCES), "n_test": (1, MAX_SEQUENCES),
-              "K": (1, 64), "seed": (0, 2 ** 63 - 1)}
+              "K": (1, MAX_LADDER), "seed": (0, 2 ** 63 - 1)}
     for key, (lo, hi) in bounds.items():
         value = params.get(key, lo)
         if type(value) is not int or not lo <= value <= hi:

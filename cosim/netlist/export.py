@@ -98,8 +98,8 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
                  gain_max: float = DEFAULT_GAIN_MAX, inputs=None, task_samples: int = 1,
                  force: bool = False) -> ExportResult:
     """Export the checkpoint at `model_dir` to the netlist `out` (.cir); existing
-    outputs are replaced only with `force`. The three files are written together
-    at the end (temp files, then renames), after every check passed."""
+    outputs are replaced only with `force`. All files (see export_paths) are
+    written together at the end (temp files, then renames), after every check passed."""
     out = Path(out)
     check_export_paths(out, force)
     check_path_text(model_dir, "MODEL")

@@ -17,19 +17,13 @@ from pathlib import Path
 from .. import argtypes as at
 from ..errors import InputError
 from ..fileio import atomic_write_text, check_output
+from ..hw.source import load_ir
 
 __all__ = ["load_ir", "hysteresis", "plot", "format_summary", "add_cli", "GOAL"]
 
 #: acceptance goal: |switching error| <= 2 % of the hysteresis width
 GOAL = 0.02
 FIG_SUFFIXES = (".png", ".svg", ".pdf")
-
-
-def load_ir(model, bits: int = 6):
-    """HardwareIR from a checkpoint folder (quantized to `bits`) or a `.hw.json` IR file."""
-    from ..hw.source import load_ir as load
-
-    return load(model, bits)
 
 
 def check_figure_path(path, force: bool = False) -> Path:
