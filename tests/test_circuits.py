@@ -319,7 +319,6 @@ def test_clocked_cells_update_only_during_the_clock_pulse():
     (and beta changes sign) without effect; during a pulse the settled inputs set,
     reset or hold. Clock: trapezoids (0.125 ms edges) starting at 1, 3, 5, 7, 9 ms.
     (With the continuous bist_sym / bist_latch in their place this test fails.)"""
-    T = 10e-3
     clk = "vclk clk 0 pulse(0 1 1m 0.125m 0.125m 0.125m 2m)"
     # bmru: (c, beta) settled at each pulse: set, hold, reset, hold, set
     c = [(0, 0.6), (2e-3, 0.6), (2.01e-3, 0.3), (4e-3, 0.3), (4.01e-3, -0.9), (6e-3, -0.9),

@@ -10,24 +10,19 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..hw.ir import HardwareIR
+from ..hw.kinds import get_kind
 from ..hw.reference import Reference, score_outputs
 
 
 def snap_states(kind: str, states: np.ndarray) -> np.ndarray:
     """Circuit state read as a logical state: {0,1} (schmitt), {-1,+1} (bmru), integer rung (cmru)."""
-    if kind == "schmitt":
-        return (states >= 0.5).astype(np.float64)
-    if kind == "bmru":
-        return np.where(states >= 0, 1.0, -1.0)
-    return np.round(states)
+    return get_kind(kind).snap(states)
 
 
 def decision_margin(kind: str, candidate, threshold, beta1=None) -> np.ndarray:
     """How far the candidate was from changing the cell's decision (units):
     the distance to the nearest threshold (beta1 or beta2; +-|beta|)."""
-    if kind == "schmitt":
-        return np.minimum(np.abs(candidate - threshold), np.abs(candidate - beta1))
-    return np.abs(np.abs(candidate) - np.abs(threshold))
+    return get_kind(kind).margin(candidate, threshold, beta1)
 
 
 # A step is a tie when its candidate lies within the circuit's switching ramp of a
@@ -42,9 +37,7 @@ TIE_FLOOR = 1e-6
 
 def window(kind: str, threshold, beta1=None) -> np.ndarray:
     """Width of the cell's hold window (units): 2|beta| (bmru/cmru) or delta (schmitt)."""
-    if kind == "schmitt":
-        return np.abs(np.asarray(threshold) - np.asarray(beta1))
-    return 2 * np.abs(np.asarray(threshold))
+    return get_kind(kind).hold_window(threshold, beta1)
 
 
 def tie_band(kind: str, threshold, beta1=None) -> np.ndarray:
@@ -54,7 +47,7 @@ def tie_band(kind: str, threshold, beta1=None) -> np.ndarray:
 
 def layer_margins(layer, trace) -> tuple:
     """(margin, tie band, window width) arrays (batch, time, channels) of one layer trace."""
-    beta1 = np.asarray(layer.beta1) if layer.kind == "schmitt" else None
+    beta1 = get_kind(layer.kind).beta1(layer)
     margin = decision_margin(layer.kind, trace.candidate, trace.threshold, beta1)
     thr = np.broadcast_to(trace.threshold, margin.shape)
     return margin, tie_band(layer.kind, thr, beta1), window(layer.kind, thr, beta1)

@@ -19,7 +19,6 @@ from ..errors import InputError
 from .timing import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, Timing, pulse_start_s, schedule  # noqa: F401
 
 IR_VERSION = 1
-CELL_KINDS = ("bmru", "cmru", "schmitt")
 # Every float of an IR file (and every device value of a netlist) is written
 # with this many significant digits, so that the last-bit differences of
 # floating-point arithmetic between CPUs never reach an exported file.
@@ -74,6 +73,8 @@ class CellLayer:
     bmru/cmru: c = candidate(x), beta = threshold(x), z = H(|c| - |beta|).
     schmitt:   c = ReLU(candidate(ReLU(x))), thresholds beta1, beta1 + delta.
     Output h = alpha * s (units). `ladder_k` bounds the CMRU state (|s| <= K).
+    The kind (a plug-in of `hw.kinds`, by name) owns and validates its own fields
+    (threshold; beta1, delta; ladder_k, ladder, ladder_scale) and its equations.
     """
     kind: str
     candidate: MirrorBank
@@ -222,30 +223,30 @@ def mirror_banks(ir: "HardwareIR"):
 
 # ---- validation ----
 
-def _finite(name: str, values) -> None:
+def check_finite(name: str, values) -> None:
     flat = values if not values or not isinstance(values[0], list) else [v for row in values for v in row]
     for v in flat:
         if not isinstance(v, (int, float)) or not math.isfinite(v):
             raise IRError(f"{name} holds a non-finite or non-numeric value ({v!r})")
 
 
-def _bank(name: str, bank: MirrorBank, n_in: int, gain_max: float) -> None:
+def check_bank(name: str, bank: MirrorBank, n_in: int, gain_max: float) -> None:
     if any(len(row) != n_in for row in bank.gains):
         raise IRError(f"{name}.gains must be {bank.n_out} x {n_in}")
     if len(bank.bias) != bank.n_out:
         raise IRError(f"{name}.bias must have {bank.n_out} entries")
-    _finite(f"{name}.gains", bank.gains)
-    _finite(f"{name}.bias", bank.bias)
+    check_finite(f"{name}.gains", bank.gains)
+    check_finite(f"{name}.bias", bank.bias)
     worst = max((abs(v) for row in bank.gains for v in row), default=0.0)
     if worst > gain_max:
         raise IRError(f"{name}: mirror gain {worst:.4g} is out of the realisable range "
                       f"|w| <= {gain_max:g}")
 
 
-def _positive(name: str, values, n: int, allow_zero: bool = False) -> None:
+def check_positive(name: str, values, n: int, allow_zero: bool = False) -> None:
     if values is None or len(values) != n:
         raise IRError(f"{name} must have {n} entries")
-    _finite(name, values)
+    check_finite(name, values)
     bad = [v for v in values if v < 0 or (v == 0 and not allow_zero)]
     if bad:
         raise IRError(f"{name}: bias currents must be {'>= 0' if allow_zero else '> 0'} (got {bad[0]:.4g})")
@@ -261,14 +262,14 @@ def _filters(f: FilterBank, n_outputs: int, width: int, gain_max: float) -> None
                 or any(len(pair) != 2 for row in arr for pair in row)):
             raise IRError(f"filters.{name} must be {n_outputs} x {nf} x 2")
         flat = [v for row in arr for pair in row for v in pair]
-        _finite(f"filters.{name}", flat)
+        check_finite(f"filters.{name}", flat)
     if min(v for row in f.tau_s for pair in row for v in pair) <= 0:
         raise IRError("filters.tau_s: time constants must be > 0 s")
     for name in ("drive_u", "drive_v"):
         bank = getattr(f, name)
         if bank.n_out != n_outputs * nf:
             raise IRError(f"filters.{name} must have {n_outputs * nf} rows")
-        _bank(f"filters.{name}", bank, width, gain_max)
+        check_bank(f"filters.{name}", bank, width, gain_max)
     if not (math.isfinite(f.volts_per_unit) and f.volts_per_unit > 0):
         raise IRError("filters.volts_per_unit must be > 0")
 
@@ -280,7 +281,7 @@ def validate(ir: HardwareIR) -> None:
     if ir.pool not in ("last", "mean"):
         raise IRError(f"pool must be 'last' or 'mean', got {ir.pool!r}")
     t = ir.timing
-    _finite("timing", [t.dt_s, t.sample_frac, t.edge_frac, t.pulse_start_frac, t.pulse_width_s,
+    check_finite("timing", [t.dt_s, t.sample_frac, t.edge_frac, t.pulse_start_frac, t.pulse_width_s,
                        t.pulse_gap_s, t.i_unit_a])
     if not (t.dt_s > 0 and 0 < t.sample_frac < 1 and 0 < t.edge_frac < t.sample_frac and t.i_unit_a > 0):
         raise IRError("timing: need dt_s > 0, 0 < edge_frac < sample_frac < 1, i_unit_a > 0")
@@ -289,51 +290,31 @@ def validate(ir: HardwareIR) -> None:
         raise IRError("timing: " + "; ".join(sched["problems"]))
     width = ir.n_inputs
     if ir.proj is not None:
-        _bank("proj", ir.proj, width, gain_max)
+        check_bank("proj", ir.proj, width, gain_max)
         width = ir.proj.n_out
     if not ir.layers:
         raise IRError("an IR needs at least one cell layer")
+    from .kinds import get_kind, kind_names
+
     for i, layer in enumerate(ir.layers):
         name = f"layers[{i}]"
-        if layer.kind not in CELL_KINDS:
-            raise IRError(f"{name}.kind {layer.kind!r} unsupported (one of {', '.join(CELL_KINDS)})")
-        _bank(f"{name}.candidate", layer.candidate, width, gain_max)
-        _positive(f"{name}.alpha", layer.alpha, layer.n)
+        if layer.kind not in kind_names():
+            raise IRError(f"{name}.kind {layer.kind!r} unsupported (one of {', '.join(kind_names())})")
+        kind = get_kind(layer.kind)
+        check_bank(f"{name}.candidate", layer.candidate, width, gain_max)
+        check_positive(f"{name}.alpha", layer.alpha, layer.n)
         if len(layer.init_state) != layer.n:
             raise IRError(f"{name}.init_state must have {layer.n} entries")
-        _finite(f"{name}.init_state", layer.init_state)
-        if layer.kind == "schmitt":
-            _positive(f"{name}.beta1", layer.beta1, layer.n)
-            _positive(f"{name}.delta", layer.delta, layer.n, allow_zero=True)
-            if any(v not in (0, 1) for v in layer.init_state):
-                raise IRError(f"{name}.init_state must be 0 or 1 for a schmitt layer")
-        else:
-            if layer.threshold is None:
-                raise IRError(f"{name}.threshold is required for a {layer.kind} layer")
-            _bank(f"{name}.threshold", layer.threshold, width, gain_max)
-        if layer.kind == "cmru":
-            if not isinstance(layer.ladder_k, int) or layer.ladder_k < 1:
-                raise IRError(f"{name}.ladder_k must be an integer >= 1 (a circuit ladder is finite)")
-            if any(abs(v) > layer.ladder_k or v != round(v) for v in layer.init_state):
-                raise IRError(f"{name}.init_state must be integer rungs within +-{layer.ladder_k}")
-        if layer.ladder_scale is not None:
-            if layer.kind != "cmru" or len(layer.ladder_scale) != layer.n:
-                raise IRError(f"{name}.ladder_scale needs one entry per channel of a cmru layer")
-            for ch in layer.ladder_scale:
-                for key, vals in (ch or {}).items():
-                    if len(vals) != 2 * layer.ladder_k:
-                        raise IRError(f"{name}.ladder_scale[{key}] needs {2 * layer.ladder_k} factors")
-                    _finite(f"{name}.ladder_scale[{key}]", vals)
-                    if min(vals) <= 0:
-                        raise IRError(f"{name}.ladder_scale[{key}]: factors must be > 0")
-        if layer.kind == "bmru" and any(v not in (-1, 1) for v in layer.init_state):
-            raise IRError(f"{name}.init_state must be -1 or +1 for a bmru layer")
+        check_finite(f"{name}.init_state", layer.init_state)
+        if layer.ladder_scale is not None and "ladder_scale" not in kind.fields:
+            raise IRError(f"{name}.ladder_scale needs one entry per channel of a cmru layer")
+        kind.validate(layer, name, width, gain_max)
         width = layer.n
     if ir.readout_all:
         width = sum(layer.n for layer in ir.layers)
     if ir.filters is not None:
         _filters(ir.filters, ir.n_outputs, width, gain_max)
         width = ir.n_outputs * ir.filters.n_filters
-    _bank("readout", ir.readout, width, gain_max)
+    check_bank("readout", ir.readout, width, gain_max)
     if ir.readout.n_out != ir.n_outputs:
         raise IRError("readout must have n_outputs rows")

@@ -24,10 +24,11 @@ import copy
 import numpy as np
 
 from ..errors import InputError
+from .kinds import get_kind
+from .kinds.cmru import LADDER_PARAMS  # noqa: F401  (re-exported)
 from .ir import HardwareIR, IRError, MirrorBank, mirror_banks, validate
 
 CLASSES = ("gain", "bias", "igain", "ithresh", "iwidth", "ladder", "filter")
-LADDER_PARAMS = ("alpha", "c0", "h", "w", "a", "tau")
 
 
 def mismatch_spec(p) -> dict:
@@ -65,16 +66,7 @@ def perturb_ir(ir: HardwareIR, p, seed: int) -> HardwareIR:
         if layer.threshold is not None:
             layer.threshold = _bank(rng, layer.threshold, spec)
         layer.alpha = (np.asarray(layer.alpha) * _factors(rng, spec["igain"], layer.n)).tolist()
-        if layer.kind == "schmitt":
-            beta2 = (np.asarray(layer.beta1) + np.asarray(layer.delta)) * _factors(rng, spec["ithresh"], layer.n)
-            delta = np.asarray(layer.delta) * _factors(rng, spec["iwidth"], layer.n)
-            delta = np.minimum(delta, beta2 * 0.999)      # keep beta1 > 0: a physical threshold
-            layer.delta, layer.beta1 = delta.tolist(), (beta2 - delta).tolist()
-        if layer.kind == "cmru":
-            n_stages = 2 * layer.ladder_k
-            layer.ladder_scale = [
-                {k: _factors(rng, spec["ladder"], n_stages).tolist() for k in LADDER_PARAMS}
-                for _ in range(layer.n)]
+        get_kind(layer.kind).perturb(layer, rng, spec, _factors)
     out.readout = _bank(rng, out.readout, spec)
     if out.filters is not None:   # drawn last: models without filters keep their draws
         f = out.filters

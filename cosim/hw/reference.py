@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import InputError
 from .filters import run_filters
 from .ir import CellLayer, HardwareIR, MirrorBank
+from .kinds import get_kind
 
 
 def apply_bank(bank: MirrorBank, x: np.ndarray) -> np.ndarray:
@@ -37,45 +38,15 @@ def run_layer(layer: CellLayer, x: np.ndarray, noise=None) -> LayerTrace:
     inputs, added to the candidate sum before the first-quadrant ReLU (where
     the circuit adds it)."""
     extra = 0.0 if noise is None else np.asarray(noise, np.float64)
+    kind = get_kind(layer.kind)
     batch, T, _ = x.shape
     s = np.broadcast_to(np.asarray(layer.init_state, np.float64), (batch, layer.n)).copy()
-    if layer.kind == "schmitt":
-        c = np.maximum(apply_bank(layer.candidate, np.maximum(x, 0.0)) + extra, 0.0)
-        beta1 = np.asarray(layer.beta1, np.float64)
-        beta2 = beta1 + np.asarray(layer.delta, np.float64)
-        high, low = c > beta2, c < beta1
-        thr = np.broadcast_to(beta2, c.shape)
-        gate = high | low
-    else:
-        c = apply_bank(layer.candidate, x) + extra
-        thr = apply_bank(layer.threshold, x)
-        gate = np.abs(c) >= np.abs(thr)
-        step = np.where(c >= 0, 1.0, -1.0)
+    c, thr, gate, update = kind.signals(layer, x, extra)
     states = np.empty((batch, T, layer.n))
     for t in range(T):
-        if layer.kind == "schmitt":
-            s = np.where(high[:, t], 1.0, np.where(low[:, t], 0.0, s))
-        elif layer.kind == "bmru":
-            s = np.where(gate[:, t], step[:, t], s)
-        else:  # cmru: one rung per update, saturating at +-K
-            s = np.clip(s + gate[:, t] * step[:, t], -layer.ladder_k, layer.ladder_k)
+        s = update(s, t)
         states[:, t] = s
-    return LayerTrace(c, np.asarray(thr), gate.astype(np.float64), states, _output(layer, states))
-
-
-def _output(layer: CellLayer, states: np.ndarray) -> np.ndarray:
-    """Output currents h = alpha * s; a mismatched CMRU ladder's rungs are uneven:
-    rung k > 0 sits at alpha * (f_P1 + ... + f_Pk), rung -k at -alpha * (f_N1 + ... + f_Nk)."""
-    alpha = np.asarray(layer.alpha, np.float64)
-    if layer.kind != "cmru" or not layer.ladder_scale:
-        return alpha * states
-    K = layer.ladder_k
-    out = np.empty_like(states)
-    for c, scale in enumerate(layer.ladder_scale):
-        f = np.ones(2 * K) if not scale or "alpha" not in scale else np.asarray(scale["alpha"])
-        levels = np.r_[-np.cumsum(f[K:])[::-1], 0.0, np.cumsum(f[:K])]   # rungs -K..K
-        out[..., c] = alpha[c] * levels[states[..., c].astype(int) + K]
-    return out
+    return LayerTrace(c, np.asarray(thr), gate.astype(np.float64), states, kind.output(layer, states))
 
 
 @dataclass

@@ -11,9 +11,8 @@ import numpy as np
 
 from ..errors import InputError
 from .ir import CellLayer, HardwareIR
-
-#: a BMRU threshold bias below this (units) counts as zero: the bench then uses 1 unit.
-BETA_ZERO = 1e-3
+from .kinds import get_kind
+from .kinds.bmru import BETA_ZERO  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -54,24 +53,4 @@ def cell_window(ir: HardwareIR, layer: int, channel: int | None) -> CellWindow:
     For a CMRU layer the cell is the ladder stage (channel only selects the
     alpha of the ladder; None: alpha = 1 unit)."""
     lay = check_index(ir, layer, channel)
-    if lay.kind == "schmitt":
-        if channel is None:
-            raise InputError(f"layer {layer} (schmitt): choose a channel 0..{lay.n - 1}")
-        b1, d = float(lay.beta1[channel]), float(lay.delta[channel])
-        note = "" if d > 0 else "width 0 (a comparator): errors are fractions of beta2 instead"
-        return CellWindow("schmitt", b1 + d, b1, d, (0.0, 1.0), float(lay.alpha[channel]), note)
-    if lay.kind == "bmru":
-        if channel is None:
-            raise InputError(f"layer {layer} (bmru): choose a channel 0..{lay.n - 1}")
-        b = abs(float(lay.threshold.bias[channel]))
-        note = ""
-        if b < BETA_ZERO:
-            note = (f"threshold bias {b:.3g} units is ~0: the bench holds |beta| = 1 unit "
-                    f"(switching points then +-1 unit)")
-            b = 1.0
-        return CellWindow("bmru", b, -b, 2 * b, (-1.0, 1.0), float(lay.alpha[channel]), note)
-    d = lay.ladder
-    alpha = float(lay.alpha[channel]) if channel is not None else 1.0
-    return CellWindow("cmru", d.c0 + d.h, d.c0 - d.h, 2 * d.h, (0.0, 1.0), alpha,
-                      f"ladder stage (window c0 +- h = {d.c0:g} +- {d.h:g} units), shared by "
-                      f"all {lay.n} ladders of the layer")
+    return get_kind(lay.kind).window(lay, channel, layer)

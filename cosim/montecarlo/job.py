@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from ..analysis.agreement import compare, snap_states
+from ..hw.kinds import get_kind
 from ..hw.ir import HardwareIR
 from ..hw.mismatch import perturb_ir
 from ..hw.reference import run_reference
@@ -132,10 +133,5 @@ def _draws(ir: HardwareIR) -> dict:
     """Drawn circuit quantities worth a histogram: first-quadrant thresholds, ladder rungs."""
     out = {}
     for l, layer in enumerate(ir.layers):
-        if layer.kind == "schmitt":
-            out[f"l{l}_beta2"] = [b + d for b, d in zip(layer.beta1, layer.delta)]
-            out[f"l{l}_beta1"] = list(layer.beta1)
-        if layer.kind == "cmru" and layer.ladder_scale:
-            out[f"l{l}_rung_alpha"] = [list(np.asarray(sc["alpha"]) * a)
-                                       for sc, a in zip(layer.ladder_scale, layer.alpha)]
+        out.update(get_kind(layer.kind).drawn(layer, l))
     return out

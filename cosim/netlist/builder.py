@@ -30,6 +30,7 @@ import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
 from ..errors import InputError
+from ..hw.kinds import get_kind
 from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, FilterBank, HardwareIR, MirrorBank, pulse_start_s
 from .ladder import ladder_subckt
 from .library import LIBRARY
@@ -91,7 +92,8 @@ def output_phase(ir: HardwareIR) -> float:
     if ir.filters is None:
         return t.sample_frac
     read = ir.layers if ir.readout_all else ir.layers[-1:]
-    lag = CLOCK_LATCH_FRAC + (0.0 if all(layer.kind == "schmitt" for layer in read) else 2 * HOLD_TAU_FRAC)
+    two_level = all(get_kind(layer.kind).readout_level(layer, 0) is not None for layer in read)
+    lag = CLOCK_LATCH_FRAC + (0.0 if two_level else 2 * HOLD_TAU_FRAC)
     return 1.0 + (pulse_start_s(t, len(ir.layers) - 1) + t.pulse_width_s * lag) / t.dt_s
 
 
@@ -108,6 +110,8 @@ class _Builder:
         self.probes = Probes()
         self.ladders: dict = {}           # subckt name -> .subckt text
         self.initial: list = []           # nodes held at 0 V in the operating point (.ic)
+        self.implementation = "behavioral"   # cell implementation (hw.kinds) the cells use
+        self.num = _num                   # device value formatting for the cell implementations
 
     def noise(self, p: str, nodes: list, noise) -> None:
         """Extra current (units) into each node: noise (time, len(nodes)), piecewise constant per step."""
@@ -145,65 +149,6 @@ class _Builder:
                     self.c.F(f"{prefix}_{i}_{j}", targets[i], self.c.gnd, src, _num(-gain))
             if bias != 0 or not any(row):  # a row with no weights keeps a (0 A) bias: its node stays driven
                 self.c.I(f"{prefix}_b{i}", self.c.gnd, targets[i], _num(bias * self.iu))
-
-    # -- layers -----------------------------------------------------------
-    def schmitt(self, p: str, layer: CellLayer, inputs: list, first: bool, clk: str, noise=None) -> list:
-        if first:  # x+ = ReLU(x): a unipolar input mirror passes only positive current
-            rect = []
-            for j, src in enumerate(inputs):
-                self.c.B(f"{p}r{j}", self.c.gnd, f"{p}r{j}", i=f"max(i({src.lower()}), 0)")
-                rect.append(self.sense(f"{p}r{j}", f"{p}r{j}"))
-            inputs = rect
-        cands = [f"{p}c{i}" for i in range(layer.n)]
-        self.bank(f"{p}w", layer.candidate, inputs, cands)
-        self.noise(p, cands, noise)
-        outs, states = [], []
-        for i in range(layer.n):
-            beta2 = layer.beta1[i] + layer.delta[i]
-            # c = ReLU(.): negative candidate currents already read as "force low" (beta1 > 0)
-            self.c.X(f"{p}x{i}", "bist_latch_clk", cands[i], clk, f"{p}h{i}",
-                     igain=_num(layer.alpha[i] * self.iu), ithresh=_num(beta2 * self.iu),
-                     iwidth=_num(layer.delta[i] * self.iu), iunit=_num(self.iu),
-                     s0=int(layer.init_state[i]))
-            outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
-            states.append(f"v(x{p}x{i}.u)")
-        return outs, states
-
-    def candidate_and_threshold(self, p: str, layer: CellLayer, inputs: list, noise) -> tuple:
-        """Sum nodes of the candidate c and threshold beta of a signed (bmru/cmru) layer."""
-        cands = [f"{p}c{i}" for i in range(layer.n)]
-        thrs = [f"{p}t{i}" for i in range(layer.n)]
-        self.bank(f"{p}w", layer.candidate, inputs, cands)
-        self.bank(f"{p}u", layer.threshold, inputs, thrs)
-        self.noise(p, cands, noise)
-        return cands, thrs
-
-    def bmru(self, p: str, layer: CellLayer, inputs: list, clk: str, noise=None) -> tuple:
-        cands, thrs = self.candidate_and_threshold(p, layer, inputs, noise)
-        outs, states = [], []
-        for i in range(layer.n):
-            self.c.X(f"{p}x{i}", "bist_sym_clk", cands[i], thrs[i], clk, f"{p}h{i}",
-                     igain=_num(layer.alpha[i] * self.iu), iunit=_num(self.iu),
-                     s0=int(layer.init_state[i]))
-            outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
-            states.append(f"v(x{p}x{i}.u)")
-        return outs, states
-
-    def cmru(self, p: str, layer: CellLayer, inputs: list, clk: str, noise=None) -> tuple:
-        cands, thrs = self.candidate_and_threshold(p, layer, inputs, noise)
-        outs, states = [], []
-        for i in range(layer.n):
-            vc = self.sense(f"{p}c{i}", cands[i]).lower()
-            vb = self.sense(f"{p}t{i}", thrs[i]).lower()
-            # gate: z * sign(c) as a +-1 unit pulse while the step clock is high
-            expr = (f"{_num(self.iu)}*v({clk})*((i({vc}) >= abs(i({vb}))) ? 1 : "
-                    f"((-i({vc}) >= abs(i({vb}))) ? -1 : 0))")
-            self.c.B(f"{p}g{i}", self.c.gnd, f"{p}g{i}", i=expr)
-            self.c.X(f"{p}x{i}", self.ladder_name(layer, i, f"{p}c{i}"), f"{p}g{i}", f"{p}h{i}",
-                     alpha=_num(layer.alpha[i] * self.iu), s0=int(layer.init_state[i]))
-            outs.append(self.sense(f"{p}h{i}", f"{p}h{i}"))
-            states.append(f"v(x{p}x{i}.lvl)")
-        return outs, states
 
     def hold(self, p: str, inputs: list, levels: list) -> list:
         """Each sensed readout input copied (unit mirror) into a clocked copy on the
@@ -276,15 +221,12 @@ class _Builder:
         for l, layer in enumerate(self.ir.layers):
             q = f"{p}l{l}"
             nz = None if noise is None else noise[l]
-            if layer.kind == "schmitt":
-                inputs, st = self.schmitt(q, layer, inputs, first=(l == 0), clk=f"clk{l}", noise=nz)
-            elif layer.kind == "bmru":
-                inputs, st = self.bmru(q, layer, inputs, clk=f"clk{l}", noise=nz)
-            else:
-                inputs, st = self.cmru(q, layer, inputs, clk=f"clk{l}", noise=nz)
+            kind = get_kind(layer.kind)
+            build = kind.implementation(self.implementation)
+            inputs, st = build(self, q, layer, inputs, f"clk{l}", l == 0, nz)
             st_all.append(st)
             layer_outs.extend(inputs)
-            lv = list(layer.alpha) if layer.kind == "schmitt" else [None] * layer.n
+            lv = [kind.readout_level(layer, i) for i in range(layer.n)]
             levels = levels + lv if self.ir.readout_all else lv
         if self.ir.readout_all:
             inputs = layer_outs

@@ -1,0 +1,59 @@
+"""BMRU: bistable signed cell, state s in {-1, +1}; s <- sign(c) when |c| >= |beta|."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import register
+from .signed import SignedKind, candidate_and_threshold
+
+#: a BMRU threshold bias below this (units) counts as zero: single-cell benches then use 1 unit.
+BETA_ZERO = 1e-3
+
+
+def behavioral(bld, p, layer, inputs, clk, first, noise):
+    """Clocked symmetric latch `bist_sym_clk` per channel (circuits/cosim.lib)."""
+    cands, thrs = candidate_and_threshold(bld, p, layer, inputs, noise)
+    outs, states = [], []
+    for i in range(layer.n):
+        bld.c.X(f"{p}x{i}", "bist_sym_clk", cands[i], thrs[i], clk, f"{p}h{i}",
+                igain=bld.num(layer.alpha[i] * bld.iu), iunit=bld.num(bld.iu),
+                s0=int(layer.init_state[i]))
+        outs.append(bld.sense(f"{p}h{i}", f"{p}h{i}"))
+        states.append(f"v(x{p}x{i}.u)")
+    return outs, states
+
+
+class Bmru(SignedKind):
+    name = "bmru"
+    levels = (-1.0, 1.0)
+    implementations = {"behavioral": behavioral}
+
+    def validate(self, layer, name, width, gain_max):
+        from ..ir import IRError
+
+        super().validate(layer, name, width, gain_max)
+        if any(v not in (-1, 1) for v in layer.init_state):
+            raise IRError(f"{name}.init_state must be -1 or +1 for a bmru layer")
+
+    def updater(self, layer, gate, step):
+        return lambda s, t: np.where(gate[:, t], step[:, t], s)
+
+    def snap(self, states):
+        return np.where(states >= 0, 1.0, -1.0)
+
+    def window(self, layer, channel, layer_index):
+        from ...errors import InputError
+        from ..windows import CellWindow
+
+        if channel is None:
+            raise InputError(f"layer {layer_index} (bmru): choose a channel 0..{layer.n - 1}")
+        b = abs(float(layer.threshold.bias[channel]))
+        note = ""
+        if b < BETA_ZERO:
+            note = (f"threshold bias {b:.3g} units is ~0: the bench holds |beta| = 1 unit "
+                    f"(switching points then +-1 unit)")
+            b = 1.0
+        return CellWindow("bmru", b, -b, 2 * b, self.levels, float(layer.alpha[channel]), note)
+
+
+register(Bmru())
