@@ -111,8 +111,12 @@ def _on_sigterm(signum, frame):
 
 def init_worker(scratch_dir: str) -> None:
     """Pool initializer: temporary folders (ngspice's) under the study's scratch folder,
-    which the study removes at its start and end; SIGTERM cleans up before exiting."""
+    which the study removes at its start and end; SIGTERM cleans up before exiting.
+    Ctrl-C (SIGINT to the process group) is ignored here: the parent handles it and
+    stops the workers with SIGTERM (a worker interrupted by SIGINT could stay blocked
+    on the pool's queues, and the parent's exit with it)."""
     tempfile.tempdir = scratch_dir
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
 
 

@@ -162,6 +162,9 @@ def _stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
             proc.terminate()
     for proc in procs:
         proc.join(STOP_WAIT_S)
+        if proc.is_alive():          # did not clean up in time: never leave the parent waiting on it
+            proc.kill()
+            proc.join(STOP_WAIT_S)
 
 
 def _local_batches(workers: int, jobs: list, scratch_dir: Path):
