@@ -30,7 +30,8 @@ import numpy as np
 from ..errors import InputError
 from ..hw.ir import CellLayer, MirrorBank
 from ..hw.reference import run_layer
-from ..hw.windows import BETA_ZERO, CellWindow, cell_window, check_index
+from ..hw.kinds.bmru import BETA_ZERO
+from ..hw.windows import CellWindow, cell_window, check_index
 
 __all__ = ["CellWindow", "HysteresisResult", "BETA_ZERO", "check_index", "cell_window",
            "crossings", "switching_points", "measure_hysteresis", "software_states"]

@@ -12,7 +12,6 @@ import numpy as np
 from ..errors import InputError
 from .ir import CellLayer, HardwareIR
 from .kinds import get_kind
-from .kinds.bmru import BETA_ZERO  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

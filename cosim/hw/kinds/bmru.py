@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InputError
+from ..ir import IRError
+from ..windows import CellWindow
 from . import register
 from .signed import SignedKind, candidate_and_threshold
 
@@ -29,8 +32,6 @@ class Bmru(SignedKind):
     implementations = {"behavioral": behavioral}
 
     def validate(self, layer, name, width, gain_max):
-        from ..ir import IRError
-
         super().validate(layer, name, width, gain_max)
         if any(v not in (-1, 1) for v in layer.init_state):
             raise IRError(f"{name}.init_state must be -1 or +1 for a bmru layer")
@@ -42,9 +43,6 @@ class Bmru(SignedKind):
         return np.where(states >= 0, 1.0, -1.0)
 
     def window(self, layer, channel, layer_index):
-        from ...errors import InputError
-        from ..windows import CellWindow
-
         if channel is None:
             raise InputError(f"layer {layer_index} (bmru): choose a channel 0..{layer.n - 1}")
         b = abs(float(layer.threshold.bias[channel]))

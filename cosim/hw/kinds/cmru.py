@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ir import IRError, check_finite
+from ..windows import CellWindow
 from . import register
 from .signed import SignedKind, candidate_and_threshold
 
@@ -38,8 +40,6 @@ class Cmru(SignedKind):
     implementations = {"behavioral": behavioral}
 
     def validate(self, layer, name, width, gain_max):
-        from ..ir import IRError, check_finite
-
         super().validate(layer, name, width, gain_max)
         K = layer.ladder_k
         if not isinstance(K, int) or K < 1:
@@ -78,8 +78,6 @@ class Cmru(SignedKind):
         return np.round(states)
 
     def window(self, layer, channel, layer_index):
-        from ..windows import CellWindow
-
         d = layer.ladder
         alpha = float(layer.alpha[channel]) if channel is not None else 1.0
         return CellWindow("cmru", d.c0 + d.h, d.c0 - d.h, 2 * d.h, self.levels, alpha,

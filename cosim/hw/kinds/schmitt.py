@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InputError
+from ..ir import IRError, check_positive
+from ..reference import apply_bank
+from ..windows import CellWindow
 from . import CellKind, register
 
 
@@ -39,16 +43,12 @@ class Schmitt(CellKind):
     implementations = {"behavioral": behavioral}
 
     def validate(self, layer, name, width, gain_max):
-        from ..ir import IRError, check_positive
-
         check_positive(f"{name}.beta1", layer.beta1, layer.n)
         check_positive(f"{name}.delta", layer.delta, layer.n, allow_zero=True)
         if any(v not in (0, 1) for v in layer.init_state):
             raise IRError(f"{name}.init_state must be 0 or 1 for a schmitt layer")
 
     def signals(self, layer, x, extra):
-        from ..reference import apply_bank
-
         c = np.maximum(apply_bank(layer.candidate, np.maximum(x, 0.0)) + extra, 0.0)
         beta1 = np.asarray(layer.beta1, np.float64)
         beta2 = beta1 + np.asarray(layer.delta, np.float64)
@@ -69,9 +69,6 @@ class Schmitt(CellKind):
         return np.abs(np.asarray(threshold) - np.asarray(beta1))
 
     def window(self, layer, channel, layer_index):
-        from ...errors import InputError
-        from ..windows import CellWindow
-
         if channel is None:
             raise InputError(f"layer {layer_index} (schmitt): choose a channel 0..{layer.n - 1}")
         b1, d = float(layer.beta1[channel]), float(layer.delta[channel])

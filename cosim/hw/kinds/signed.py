@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ir import IRError, check_bank
+from ..reference import apply_bank
 from . import CellKind
 
 
@@ -11,15 +13,11 @@ class SignedKind(CellKind):
     fields = {"threshold": "mirror bank (gains, bias in units)"}
 
     def validate(self, layer, name, width, gain_max):
-        from ..ir import IRError, check_bank
-
         if layer.threshold is None:
             raise IRError(f"{name}.threshold is required for a {self.name} layer")
         check_bank(f"{name}.threshold", layer.threshold, width, gain_max)
 
     def signals(self, layer, x, extra):
-        from ..reference import apply_bank
-
         c = apply_bank(layer.candidate, x) + extra
         thr = apply_bank(layer.threshold, x)
         gate = np.abs(c) >= np.abs(thr)
