@@ -163,16 +163,18 @@ def build_parser() -> argparse.ArgumentParser:
     from .verify.hysteresis import add_cli as add_hysteresis
     from .verify.noise import add_cli as add_noise
     from .verify.report import add_cli as add_verify
+    from .verify.rerun import add_cli as add_rerun
 
     add_verify(sub)
     add_hysteresis(sub)
     add_fixedpoints(sub)
     add_montecarlo(sub)
     add_noise(sub)
+    add_rerun(sub)
     return p
 
 
-PATH_ARGS = ("model", "models", "out", "json", "inputs", "scheduler")
+PATH_ARGS = ("model", "models", "out", "json", "inputs", "scheduler", "netlist")
 
 
 def _preflight(args) -> None:
@@ -181,7 +183,7 @@ def _preflight(args) -> None:
     for name in PATH_ARGS:
         value = getattr(args, name, None)
         if isinstance(value, str):
-            check_path_text(value, f"--{name}" if name not in ("model",) else "MODEL")
+            check_path_text(value, f"--{name}" if name not in ("model", "netlist") else name.upper())
     if getattr(args, "json", None):
         check_output(args.json, "--json", force=getattr(args, "force", False))
 

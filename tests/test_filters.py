@@ -79,7 +79,7 @@ def test_filter_ir_round_trips_and_rejects_bad_values():
 
 def _simulate(ir, x):
     net = build_netlist(ir, x)
-    check_netlist(net.text)
+    check_netlist(net.circuit)
     return step_signals(run_netlist(net.text, timeout_s=120), net, ir.timing)
 
 

@@ -9,19 +9,38 @@ ORDER = ["errors", "limits", "argtypes", "fileio", "cells", "models", "hw", "net
 RANK = {name: i for i, name in enumerate(ORDER)}
 
 
+def _imported_layers(path: Path, rel: tuple) -> set:
+    """Top-level cosim packages a module imports (relative imports resolved, any depth)."""
+    package = rel[:-1]
+    out = set()
+    text = path.read_text()
+    for dots, name in re.findall(r"^\s*from (\.+)([\w.]*) import", text, re.M):
+        base = package[:len(package) - (len(dots) - 1)]
+        full = base + tuple(n for n in name.split(".") if n)
+        if full:
+            out.add(full[0])
+    out.update(re.findall(r"^\s*(?:from|import) cosim\.(\w+)", text, re.M))
+    return out
+
+
 def test_imports_run_down_the_pipeline():
     backwards = []
     for path in PKG.rglob("*.py"):
-        rel = path.relative_to(PKG).parts
-        layer = rel[0].removesuffix(".py")
+        rel = path.relative_to(PKG).with_suffix("").parts
+        layer = rel[0]
         if layer not in RANK:
             continue
-        prefix = r"\.\." if len(rel) > 1 else r"\."
-        for m in re.finditer(rf"^\s*from {prefix}(\w+)", path.read_text(), re.M):
-            target = m.group(1)
+        for target in _imported_layers(path, rel):
             if target in RANK and RANK[target] > RANK[layer]:
                 backwards.append(f"{'/'.join(rel)} -> {target}")
     assert not backwards, backwards
+
+
+def test_relative_imports_resolve_at_any_depth():
+    rel = ("hw", "kinds", "bmru")
+    probe = PKG / "hw" / "kinds" / "bmru.py"
+    assert {"hw"} <= _imported_layers(probe, rel)
+    assert "errors" in _imported_layers(probe, rel)     # from ...errors import InputError
 
 
 def test_spice_only_runs_ngspice():

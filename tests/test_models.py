@@ -1,7 +1,5 @@
 """Model stack, tasks, training loop and checkpoints (including bad checkpoints)."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -123,15 +121,16 @@ def test_bad_config_is_rejected(tmp_path):
         load(folder)
 
 
-def test_cli_exits_2_with_one_line_on_corrupt_checkpoint(tmp_path):
+def test_cli_exits_2_with_one_line_on_corrupt_checkpoint(tmp_path, capsys):
     _, folder = _saved(tmp_path)
     (folder / "weights.pt").write_bytes(b"garbage")
     (tmp_path / "models").mkdir()
     (folder).rename(tmp_path / "models" / "ck")
-    r = subprocess.run([sys.executable, "-m", "cosim.cli", "demo", "--models", str(tmp_path / "models")],
-                       capture_output=True, text=True)
-    assert r.returncode == 2
-    assert r.stderr.count("\n") == 1 and "weights.pt" in r.stderr
+    from cosim.cli import main
+
+    assert main(["demo", "--models", str(tmp_path / "models")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "weights.pt" in err
 
 
 def test_lowpass_readout_matches_first_order_recurrence_and_round_trips(tmp_path):

@@ -59,22 +59,30 @@ def test_montecarlo_study_resumes_from_the_ir_file_of_the_same_model(tmp_path, c
     assert "2/2 runs ok" in capsys.readouterr().out
 
 
-def test_an_exported_netlist_can_be_rerun_and_compared(tmp_path):
+def test_an_exported_netlist_can_be_rerun_and_compared(tmp_path, capsys):
     """The bundle (stimulus + probe map beside the .cir) lets a plain exported .cir be
-    simulated again and compared with the software reference of its IR."""
-    from cosim.backends import simulate
+    simulated again and compared with the software reference of its IR; an edit that
+    changes the circuit's decisions fails the check."""
+    import re
+
+    from cosim.errors import EXIT_CHECK_FAILED
     from cosim.netlist.bundle import load_bundle
     from cosim.netlist.export import export_model
-    from cosim.netlist.sampling import step_signals
-    from cosim.spice import run_netlist
 
     res = export_model(ROOT / "models" / "cmru_counting", tmp_path / "c.cir", task_samples=2)
-    text, net, ir, x = load_bundle(res.netlist_path)
+    _, _, _, x = load_bundle(res.netlist_path)
     assert x.shape == res.inputs.shape and (x == res.inputs).all()
-    sig = step_signals(run_netlist(text), net, ir.timing)
-    software = simulate(ir, x, backend="reference")
-    for b in range(len(x)):
-        assert (abs(sig.states[b][0] - software.states[0][b]) < 0.05).all()
+    assert main(["rerun", str(res.netlist_path), "--json", str(tmp_path / "r.json")]) == 0
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["state_agreement"] == 1.0 and r["sequences"] == 2 and r["decision_agreement"] == 1.0
+    capsys.readouterr()
+    # hand edit: every layer-0 candidate weight changes sign (the F element's nodes swap)
+    text = res.netlist_path.read_text()
+    edited = re.sub(r"^(Fb\d+l0w_\S+) (\S+) (\S+) ", r"\1 \3 \2 ", text, flags=re.M)
+    assert edited != text
+    res.netlist_path.write_text(edited)
+    assert main(["rerun", str(res.netlist_path)]) == EXIT_CHECK_FAILED
+    assert "differ from the software reference" in capsys.readouterr().err
     (tmp_path / "c.probes.json").unlink()
-    with pytest.raises(InputError, match="not a complete export bundle"):
-        load_bundle(res.netlist_path)
+    assert main(["rerun", str(res.netlist_path)]) == 2
+    assert "not a complete export bundle" in capsys.readouterr().err

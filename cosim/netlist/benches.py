@@ -28,23 +28,23 @@ thresholds; the dynamic cell lags a fold by ~(rate*tauc/width)^(2/3), kept
 `ladder_hold_bench`: 2K+1 copies of the CMRU ladder of one channel, each
 preset on one rung k = -K..K, no update input: the held levels.
 
-Conventions as in builder.py: PySpice `Circuit`, the library inlined from
-`LIBRARY.read_text()`, currents in A in the netlist, in units in the API.
+Conventions as in builder.py: circuits as data (netlist.circuit) written by
+the ngspice writer, the library inlined, currents in A in the netlist, in
+units in the API.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 
-from PySpice.Spice.Netlist import Circuit
-
 from ..hw.windows import CellWindow, cell_window, check_index
 from ..errors import InputError
 from ..hw.ir import HardwareIR
-from .ladder import ladder_subckt
-from .library import LIBRARY
 from .builder import LATCH_EPS
-from .escape import safe_title
+from .circuit import GROUND, Circuit, Pwl, Subckt, Transient
+from .ladder import ladder_subckt
+from .library import behavioral_library
+from .ngspice import current_vector, internal_vector, write
 
 __all__ = ["BenchCell", "Bench", "LadderHoldBench", "sweep_bench", "ladder_hold_bench",
            "MODELS", "DYN_TAUC_S", "DYN_LOOPGAIN"]
@@ -54,10 +54,6 @@ DYN_TAUC_S = 10e-6       # bist_dyn defaults (circuits/cosim.lib)
 DYN_LOOPGAIN = 20.0
 LATCH_HALF_S = 0.1       # latch sweeps: the time scale does not matter (algebraic cell)
 DYN_RATE = 1e-4          # dynamic sweeps: rate * tauc / width, sets the fold lag
-
-
-def _num(v: float) -> str:
-    return f"{v:.12g}"
 
 
 @dataclass
@@ -135,8 +131,9 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
         chans = [channel]
     else:
         chans = list(range(lay.n)) if channel is None else [channel]
-    c = Circuit(safe_title(f"cosim sweep bench: layer {layer} ({lay.kind}), "
-                f"{'all channels' if channel is None else f'channel {channel}'}, {model} model"))
+    c = Circuit(f"cosim sweep bench: layer {layer} ({lay.kind}), "
+                f"{'all channels' if channel is None else f'channel {channel}'}, {model} model",
+                library=behavioral_library())
     plan, ratio = [], 0.0
     for ch in chans:
         win = cell_window(ir, layer, ch)
@@ -152,43 +149,33 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
     for ch, win, lo, hi in plan:
         tag = f"{ch}" if ch is not None else "s"
         inst, node, out = f"l{layer}c{tag}", f"in{tag}", f"o{tag}"
-        c.PieceWiseLinearCurrentSource(f"s{tag}", c.gnd, node,
-                                       values=[(0.0, lo * iu), (t_half, hi * iu), (2 * t_half, lo * iu)])
+        c.isource(f"s{tag}", GROUND, node, Pwl(((0.0, lo * iu), (t_half, hi * iu), (2 * t_half, lo * iu))))
         off, scale = 0.0, 1.0
         if win.kind == "bmru" and not dyn:
             sub, s0 = "bist_sym", -1
-            params = dict(igain=_num(win.alpha * iu), iunit=_num(iu), s0=s0, eps=LATCH_EPS)
-            c.I(f"b{tag}", c.gnd, f"bt{tag}", _num(win.up * iu))  # constant |beta| into the beta port
-            c.X(inst, sub, node, f"bt{tag}", out, **params)
-            in_probe = f"v(x{inst}.xc)"
+            params = dict(igain=win.alpha * iu, iunit=iu, s0=s0, eps=LATCH_EPS)
+            c.isource(f"b{tag}", GROUND, f"bt{tag}", win.up * iu)  # constant |beta| into the beta port
+            c.instance(inst, sub, node, f"bt{tag}", out, **params)
+            in_probe = internal_vector(inst, "xc")
         else:
             sub, s0 = ("bist_dyn" if dyn else "bist_latch"), 0
-            params = dict(igain=_num(win.alpha * iu), ithresh=_num(win.up * iu),
-                          iwidth=_num(win.width * iu), iunit=_num(iu), s0=s0)
+            params = dict(igain=win.alpha * iu, ithresh=win.up * iu,
+                          iwidth=win.width * iu, iunit=iu, s0=s0)
             if dyn:
-                params.update(tauc=_num(tauc_s), loopgain=_num(loopgain))
+                params.update(tauc=tauc_s, loopgain=loopgain)
             else:
                 params.update(eps=LATCH_EPS)     # the latch exactly as whole-model netlists use it
             if win.kind == "bmru":  # dynamic symmetric cell: u in [0, 1] -> s = 2u - 1
                 off, scale, s0 = -1.0, 2.0, -1
-            c.X(inst, sub, node, out, **params)
-            in_probe = f"v(x{inst}.x)"
-        c.V(out, out, c.gnd, 0)
+            c.instance(inst, sub, node, out, **params)
+            in_probe = internal_vector(inst, "x")
+        c.sense(out, out)
         cells.append(BenchCell(layer=layer, channel=ch, window=win, subckt=sub, instance=f"x{inst}",
                                lo=lo, hi=hi, s0=s0, input_probe=in_probe,
-                               state_probe=f"v(x{inst}.u)", output_probe=f"i(v{out})",
+                               state_probe=internal_vector(inst, "u"), output_probe=current_vector(out),
                                state_offset=off, state_scale=scale, params=params))
-    body = str(c).rstrip()
-    if body.endswith(".end"):
-        body = body[: -len(".end")].rstrip()
-    opts = ".options xtrtol=7" + (" method=gear" if model == "dynamic" else "")
-    text = "\n".join([
-        body,
-        "* ---- subcircuit library (circuits/cosim.lib) ----",
-        LIBRARY.read_text(),
-        opts,
-        f".tran {_num(t_step)} {_num(2 * t_half)} 0 {_num(t_step)}",
-        ".end", ""])
+    c.analysis = Transient(t_step, 2 * t_half, max_step_s=t_step, method="gear" if dyn else "trap")
+    text = write(c)
     return Bench(text=text, cells=cells, model=model, t_half_s=t_half, t_stop_s=2 * t_half,
                  t_step_s=t_step, i_unit_a=iu)
 
@@ -221,20 +208,17 @@ def ladder_hold_bench(ir: HardwareIR, layer: int, channel: int, *, n_steps: int 
     sub = ladder_subckt(K, name, c0=d.c0 * iu, h=d.h * iu, w=d.w * iu, a=d.a * iu, tau=d.tau_s,
                         iunit=iu, cell=cell)
     alpha = float(lay.alpha[channel])
-    c = Circuit(safe_title(f"cosim ladder hold bench: layer {layer} channel {channel}, K={K}, {cell} cells"))
+    c = Circuit(f"cosim ladder hold bench: layer {layer} channel {channel}, K={K}, {cell} cells",
+                subckts={name: Subckt(name, ("u", "out"), sub)})
     rungs = list(range(-K, K + 1))
     lv, cur = [], []
     for j, k in enumerate(rungs):
-        c.X(f"h{j}", name, f"u{j}", f"o{j}", alpha=_num(alpha * iu), s0=k)
-        c.V(f"o{j}", f"o{j}", c.gnd, 0)
-        lv.append(f"v(xh{j}.lvl)")
-        cur.append(f"i(vo{j})")
-    body = str(c).rstrip()
-    if body.endswith(".end"):
-        body = body[: -len(".end")].rstrip()
+        c.instance(f"h{j}", name, f"u{j}", f"o{j}", alpha=alpha * iu, s0=k)
+        lv.append(internal_vector(f"h{j}", "lvl"))
+        cur.append(current_vector(c.sense(f"o{j}", f"o{j}")))
     t_stop = n_steps * t.dt_s
-    opts = ".options xtrtol=7" + (" method=gear" if cell == "dynamic" else "")
-    text = "\n".join([body, sub, opts, f".tran {_num(t.dt_s / 20)} {_num(t_stop)}", ".end", ""])
+    c.analysis = Transient(t.dt_s / 20, t_stop, method="gear" if cell == "dynamic" else "trap")
+    text = write(c)
     ts = [(k + t.sample_frac) * t.dt_s for k in range(n_steps)]
     return LadderHoldBench(text=text, K=K, rungs=rungs, level_probes=lv, current_probes=cur,
                            alpha=alpha, t_stop_s=t_stop, sample_times_s=ts)

@@ -27,15 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySpice.Spice.Netlist import Circuit
-
 from ..errors import InputError
 from ..hw.kinds import get_kind
 from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, FilterBank, HardwareIR, MirrorBank, pulse_start_s
+from .circuit import GROUND, Circuit, Pulse, Pwl, Rectifier, SignGate, Subckt, Transient
 from .ladder import ladder_subckt
-from .library import LIBRARY
-from .escape import safe_title
-from .stimulus import pwl_points, pwl_source
+from .library import behavioral_library
+from .ngspice import current_vector, internal_vector, write
+from .stimulus import pwl_points
 
 # Largest time step, as points per recurrent step. Between input edges the
 # cells hold constant currents, and ngspice restarts with small steps at every
@@ -69,6 +68,7 @@ class Netlist:
     devices: int
     nodes: int
     output_phase: float = 0.9   # readout currents of step k are read at (k + output_phase) dt
+    circuit: Circuit | None = None   # the data the text was written from
 
 
 def max_copies(ir: HardwareIR) -> int | None:
@@ -97,21 +97,14 @@ def output_phase(ir: HardwareIR) -> float:
     return 1.0 + (pulse_start_s(t, len(ir.layers) - 1) + t.pulse_width_s * lag) / t.dt_s
 
 
-def _num(v: float) -> str:
-    return f"{v:.12g}"
-
-
 class _Builder:
     def __init__(self, ir: HardwareIR, title: str):
         self.ir = ir                      # the copy being built (copies may differ by mismatch)
         self.timing = ir.timing
         self.iu = ir.timing.i_unit_a
-        self.c = Circuit(safe_title(title))
+        self.c = Circuit(title, library=behavioral_library())
         self.probes = Probes()
-        self.ladders: dict = {}           # subckt name -> .subckt text
-        self.initial: list = []           # nodes held at 0 V in the operating point (.ic)
         self.implementation = "behavioral"   # cell implementation (hw.kinds) the cells use
-        self.num = _num                   # device value formatting for the cell implementations
 
     def noise(self, p: str, nodes: list, noise) -> None:
         """Extra current (units) into each node: noise (time, len(nodes)), piecewise constant per step."""
@@ -120,35 +113,56 @@ class _Builder:
         t = self.timing
         for i, node in enumerate(nodes):
             pts = pwl_points(noise[:, i], t.dt_s, t.edge_frac, self.iu)
-            self.c.I(f"{p}n{i}", self.c.gnd, node, pwl_source(pts))
+            self.c.isource(f"{p}n{i}", GROUND, node, Pwl(tuple(pts)))
 
     def ladder_name(self, layer: CellLayer, channel: int, tag: str) -> str:
         """The ladder subcircuit for one channel: shared when nominal, own one under mismatch."""
         K, d, t = layer.ladder_k, layer.ladder, self.timing
         scale = layer.ladder_scale[channel] if layer.ladder_scale else None
         name = f"ladder_k{K}" if scale is None else f"ladder_k{K}_{tag}"
-        if name not in self.ladders:
-            self.ladders[name] = ladder_subckt(
+        if name not in self.c.subckts:
+            self.c.subckts[name] = Subckt(name, ("u", "out"), ladder_subckt(
                 K, name, c0=d.c0 * t.i_unit_a, h=d.h * t.i_unit_a, w=d.w * t.i_unit_a,
-                a=d.a * t.i_unit_a, tau=d.tau_s, iunit=t.i_unit_a, scale=scale)
+                a=d.a * t.i_unit_a, tau=d.tau_s, iunit=t.i_unit_a, scale=scale))
         return name
 
     # -- primitives -------------------------------------------------------
     def sense(self, name: str, node: str) -> str:
-        """0 V source from node to ground; returns its element name (for F/B references)."""
-        self.c.V(name, node, self.c.gnd, 0)
-        return f"V{name}"
+        """0 V source from node to ground; returns its name (the control of F/B elements)."""
+        return self.c.sense(name, node)
+
+    def instance(self, name: str, subckt: str, *nodes: str, **params) -> None:
+        """A subcircuit instance; params are numbers (A, s) or integers."""
+        self.c.instance(name, subckt, *nodes, **params)
+
+    def bias(self, name: str, node: str, units: float) -> None:
+        """A constant current of `units` (software units) into `node`."""
+        self.c.isource(name, GROUND, node, float(units * self.iu))
+
+    def rectify(self, name: str, src: str) -> None:
+        """Current max(I(src), 0) into node `name` (src: a sense source)."""
+        self.c.add("behavioral", name, GROUND, name, value=Rectifier(src))
+
+    def sign_gate(self, name: str, clk: str, cand: str, thr: str) -> None:
+        """A +-1 unit current pulse into node `name` while clock `clk` is high:
+        +1 if I(cand) >= |I(thr)|, -1 if -I(cand) >= |I(thr)|, else 0 (sense sources)."""
+        self.c.add("behavioral", name, GROUND, name, value=SignGate(clk, cand, thr, self.iu))
+
+    @staticmethod
+    def vector(instance: str, node: str) -> str:
+        """The simulator's name of the voltage of `node` inside `instance`."""
+        return internal_vector(instance, node)
 
     def bank(self, prefix: str, bank: MirrorBank, inputs: list, targets: list) -> None:
         """Weighted sums into `targets` from sensed `inputs` (element names of 0 V sources)."""
         for i, (row, bias) in enumerate(zip(bank.gains, bank.bias)):
             for j, (gain, src) in enumerate(zip(row, inputs)):
                 if gain > 0:
-                    self.c.F(f"{prefix}_{i}_{j}", self.c.gnd, targets[i], src, _num(gain))
+                    self.c.cccs(f"{prefix}_{i}_{j}", GROUND, targets[i], src, float(gain))
                 elif gain < 0:  # negative bank: sink |w| I
-                    self.c.F(f"{prefix}_{i}_{j}", targets[i], self.c.gnd, src, _num(-gain))
+                    self.c.cccs(f"{prefix}_{i}_{j}", targets[i], GROUND, src, float(-gain))
             if bias != 0 or not any(row):  # a row with no weights keeps a (0 A) bias: its node stays driven
-                self.c.I(f"{prefix}_b{i}", self.c.gnd, targets[i], _num(bias * self.iu))
+                self.c.isource(f"{prefix}_b{i}", GROUND, targets[i], float(bias * self.iu))
 
     def hold(self, p: str, inputs: list, levels: list) -> list:
         """Each sensed readout input copied (unit mirror) into a clocked copy on the
@@ -160,14 +174,14 @@ class _Builder:
         tau = HOLD_TAU_FRAC * self.timing.pulse_width_s
         out = []
         for j, (src, alpha) in enumerate(zip(inputs, levels)):
-            self.c.F(f"{p}q{j}", self.c.gnd, f"{p}q{j}", src, 1)
+            self.c.cccs(f"{p}q{j}", GROUND, f"{p}q{j}", src, 1)
             if alpha is not None:
-                self.c.X(f"{p}qx{j}", "bist_latch_clk", f"{p}q{j}", clk, f"{p}qh{j}",
-                         igain=_num(alpha * self.iu), ithresh=_num(alpha / 2 * self.iu),
-                         iwidth=0, iunit=_num(self.iu), s0=0)
+                self.c.instance(f"{p}qx{j}", "bist_latch_clk", f"{p}q{j}", clk, f"{p}qh{j}",
+                                igain=alpha * self.iu, ithresh=alpha / 2 * self.iu,
+                                iwidth=0, iunit=self.iu, s0=0)
             else:
-                self.c.X(f"{p}qx{j}", "track_hold", f"{p}q{j}", clk, f"{p}qh{j}",
-                         iunit=_num(self.iu), tau=_num(tau))
+                self.c.instance(f"{p}qx{j}", "track_hold", f"{p}q{j}", clk, f"{p}qh{j}",
+                                iunit=self.iu, tau=tau)
             out.append(self.sense(f"{p}qh{j}", f"{p}qh{j}"))
         return out
 
@@ -188,17 +202,17 @@ class _Builder:
         for i, (u, v) in enumerate(zip(us, vs)):
             j, k = divmod(i, nf)
             (tu, tv), (kuv, kvu) = bank.tau_s[j][k], bank.coupling[j][k]
-            self.c.C(f"{p}fcu{i}", u, self.c.gnd, _num(G * tu))
-            self.c.R(f"{p}fru{i}", u, f"{u}s", _num(1.0 / G))
+            self.c.add("capacitor", f"{p}fcu{i}", u, GROUND, value=G * tu)
+            self.c.add("resistor", f"{p}fru{i}", u, f"{u}s", value=1.0 / G)
             senses.append(self.sense(f"{u}s", f"{u}s"))
-            self.initial.append(u)
+            self.c.initial_zero.append(u)
             if not res[i]:
                 continue
-            self.c.C(f"{p}fcv{i}", v, self.c.gnd, _num(G * tv))
-            self.c.R(f"{p}frv{i}", v, self.c.gnd, _num(1.0 / G))
-            self.c.VCCS(f"{p}fgu{i}", u, self.c.gnd, v, self.c.gnd, _num(kuv * G))   # -k_uv G v(v) into u
-            self.c.VCCS(f"{p}fgv{i}", self.c.gnd, v, u, self.c.gnd, _num(kvu * G))   # +k_vu G v(u) into v
-            self.initial.append(v)
+            self.c.add("capacitor", f"{p}fcv{i}", v, GROUND, value=G * tv)
+            self.c.add("resistor", f"{p}frv{i}", v, GROUND, value=1.0 / G)
+            self.c.add("vccs", f"{p}fgu{i}", u, GROUND, v, GROUND, value=kuv * G)   # -k_uv G v(v) into u
+            self.c.add("vccs", f"{p}fgv{i}", GROUND, v, u, GROUND, value=kvu * G)   # +k_vu G v(u) into v
+            self.c.initial_zero.append(v)
         return senses
 
     # -- whole model ------------------------------------------------------
@@ -211,7 +225,7 @@ class _Builder:
         inputs = []
         for j in range(self.ir.n_inputs):
             pts = pwl_points(x[:, j], t.dt_s, t.edge_frac, self.iu)
-            self.c.I(f"{p}in{j}", self.c.gnd, f"{p}in{j}", pwl_source(pts))
+            self.c.isource(f"{p}in{j}", GROUND, f"{p}in{j}", Pwl(tuple(pts)))
             inputs.append(self.sense(f"{p}in{j}", f"{p}in{j}"))
         if self.ir.proj is not None:
             nodes = [f"{p}p{i}" for i in range(self.ir.proj.n_out)]
@@ -235,12 +249,12 @@ class _Builder:
             inputs = self.filters(p, self.ir.filters, inputs)
         outs = [f"{p}o{k}" for k in range(self.ir.n_outputs)]
         self.bank(f"{p}ro", self.ir.readout, inputs, outs)
-        self.probes.outputs.append([f"i({self.sense(n, n).lower()})" for n in outs])
+        self.probes.outputs.append([current_vector(self.sense(n, n)) for n in outs])
         self.probes.states.append(st_all)
 
 
 def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
-    """Netlist text (library inlined, transient analysis included).
+    """Netlist (library inlined, transient analysis included): text and circuit data.
 
     ir: one HardwareIR, or a list with one IR per sequence (e.g. mismatch
         draws; all with the same timing and shapes).
@@ -265,41 +279,18 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
     # Tp/2 each (above 1/2 for Tp); the readout copies use the last one
     for slot, name in enumerate(f"clk{l}" for l in range(len(first.layers))):
         half = t.pulse_width_s / 2
-        bld.c.PulseVoltageSource(name, name, bld.c.gnd, initial_value=0, pulsed_value=1,
-                                 delay_time=pulse_start_s(t, slot), rise_time=half,
-                                 fall_time=half, pulse_width=half, period=t.dt_s)
+        bld.c.add("vsource", name, name, GROUND,
+                  value=Pulse(0, 1, pulse_start_s(t, slot), half, half, half, t.dt_s))
     for b in range(x.shape[0]):
         bld.copy(b, irs[b], x[b], None if noise is None else [n[b] for n in noise])
     T = x.shape[1]
     phase = output_phase(first)
     points = TRAN_POINTS_PER_STEP if first.filters is None else TRAN_POINTS_PER_STEP_FILTERS
     stop = T * t.dt_s if first.filters is None else (T - 1 + phase) * t.dt_s + t.pulse_width_s
-    body = str(bld.c).rstrip()
-    if body.endswith(".end"):
-        body = body[: -len(".end")].rstrip()
-    text = "\n".join([
-        body,
-        "* ---- subcircuit library (circuits/cosim.lib and generated ladders) ----",
-        LIBRARY.read_text(),
-        *bld.ladders.values(),
-        # keep only the probed vectors: a smaller raw file, ~20% faster runs
-        ".save " + " ".join(v for copy in bld.probes.states for layer in copy for v in layer)
-        + " " + " ".join(v for copy in bld.probes.outputs for v in copy),
-        *([".ic " + " ".join(f"v({n})=0" for n in bld.initial)] if bld.initial else []),
-        ".options xtrtol=7",
-        f".tran {_num(t.dt_s / points)} {_num(stop)}",
-        ".end",
-        "",
-    ])
-    elements = [ln for ln in body.splitlines()[1:] if ln and ln[0].isalpha()]
-    nodes = {n for ln in elements for n in ln.split()[1:3]}
-    return Netlist(text=text, probes=bld.probes, n_steps=T, copies=x.shape[0],
-                   devices=len(elements), nodes=len(nodes - {"0"}), output_phase=phase)
-
-
-def replace_analysis(text: str, analysis: str) -> str:
-    """The same netlist with its `.tran`/`.print` lines replaced by `analysis`
-    (e.g. ".op" or ".tran 0.5m 50m")."""
-    kept = [ln for ln in text.splitlines()
-            if not ln.lower().startswith((".tran", ".print")) and ln.strip().lower() != ".end"]
-    return "\n".join(kept + [analysis, ".end", ""])
+    c = bld.c
+    # keep only the probed vectors: a smaller raw file, ~20% faster runs
+    c.saves = [v for copy in bld.probes.states for layer in copy for v in layer] + \
+        [v for copy in bld.probes.outputs for v in copy]
+    c.analysis = Transient(t.dt_s / points, stop)
+    return Netlist(text=write(c), probes=bld.probes, n_steps=T, copies=x.shape[0],
+                   devices=c.devices, nodes=c.node_count, output_phase=phase, circuit=c)

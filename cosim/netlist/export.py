@@ -7,7 +7,7 @@ through a temporary file renamed into place, only after every check passed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from ..models.train import evaluate
 from .builder import Netlist, build_netlist
 from .bundle import bundle_paths, inputs_bytes, probes_json
 from .graph import check_netlist
+from .ngspice import write
 
 
 # Scores in NAME.quant.json: 6 significant digits (the float score comes from
@@ -114,7 +115,7 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     quant_score = score_outputs(run_reference(ir, task.x_test).outputs, task.y_test, task.kind, ir.pool)
     x = load_inputs(inputs, ir.n_inputs) if inputs is not None else task.x_test[:task_samples]
     net = build_netlist(ir, x, title=f"cosim {name}: {doc['model']['cell']} from {model_dir}")  # escaped by the builder
-    graph = check_netlist(net.text)
+    graph = check_netlist(net.circuit)
     kind = "MAE" if task.kind == "regress_last" else "accuracy"
     gains = [abs(v) for _, bank in mirror_banks(ir) for row in bank.gains for v in row if v != 0]
     summary = {
@@ -137,16 +138,14 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
         ir_path: ir.to_json(),
         inputs_path: inputs_bytes(x),
         probes_path: probes_json(net),
-        out: with_print(net.text, net.probes.outputs[0])})
+        out: with_print(net.circuit, net.probes.outputs[0])})
     return ExportResult(out, ir_path, report_path, summary, net, x, ir)
 
 
-def with_print(text: str, vectors: list) -> str:
-    """The netlist with a `.print tran` of `vectors`, so that a plain
+def with_print(circuit, vectors: list) -> str:
+    """The netlist text with a `.print tran` of `vectors`, so that a plain
     `ngspice -b NAME.cir` runs the transient and prints the readout currents."""
-    head, end = text.rstrip().rsplit("\n", 1)
-    assert end.strip().lower() == ".end"
-    return f"{head}\n.print tran {' '.join(vectors)}\n.end\n"
+    return write(replace(circuit, prints=list(vectors)))
 
 
 def format_summary(s: dict) -> str:

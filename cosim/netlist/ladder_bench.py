@@ -12,7 +12,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..hw.ir import HardwareIR
+from .circuit import GROUND, Circuit, Pwl, Subckt, Transient
 from .ladder import ladder_subckt
+from .ngspice import current_vector, internal_vector, write
 
 
 @dataclass
@@ -44,22 +46,21 @@ def ladder_bench(ir: HardwareIR, layer: int, channel: int, updates=None) -> Ladd
     K, s0 = lay.ladder_k, int(lay.init_state[channel])
     u = default_updates(K, s0) if updates is None else np.asarray(updates, int)
     rise = t.pulse_width_s * 0.01
-    pts = ["0 0"]
+    pts = [(0.0, 0.0)]
     for k, uk in enumerate(u):
         if uk == 0:
             continue
         t0 = (k + t.pulse_start_frac) * t.dt_s
-        pts += [f"{t0:.9g} 0", f"{t0 + rise:.9g} {uk * iu:.9g}",
-                f"{t0 + t.pulse_width_s - rise:.9g} {uk * iu:.9g}", f"{t0 + t.pulse_width_s:.9g} 0"]
+        pts += [(t0, 0.0), (t0 + rise, uk * iu), (t0 + t.pulse_width_s - rise, uk * iu),
+                (t0 + t.pulse_width_s, 0.0)]
     alpha = lay.alpha[channel] * iu
-    text = "\n".join([
-        f"cosim ladder bench: layer {layer} channel {channel}, K={K}",
-        ladder_subckt(K, c0=d.c0 * iu, h=d.h * iu, w=d.w * iu, a=d.a * iu, tau=d.tau_s, iunit=iu,
-                      scale=lay.ladder_scale[channel] if lay.ladder_scale else None),  # stage mismatch
-        f"iu 0 nu pwl({' '.join(pts)})",
-        f"xl nu lv ladder_k{K} alpha={alpha:.9g} s0={s0}",
-        "vout lv 0 0",
-        ".options xtrtol=7",
-        f".tran {t.dt_s / 20:.9g} {len(u) * t.dt_s:.9g}",
-        ".end", ""])
-    return LadderBench(text, u, "v(xl.lvl)", "i(vout)", alpha, K, s0)
+    name = f"ladder_k{K}"
+    sub = ladder_subckt(K, c0=d.c0 * iu, h=d.h * iu, w=d.w * iu, a=d.a * iu, tau=d.tau_s, iunit=iu,
+                        scale=lay.ladder_scale[channel] if lay.ladder_scale else None)  # stage mismatch
+    c = Circuit(f"cosim ladder bench: layer {layer} channel {channel}, K={K}",
+                subckts={name: Subckt(name, ("u", "out"), sub)})
+    c.isource("u", GROUND, "nu", Pwl(tuple(pts)))
+    c.instance("l", name, "nu", "lv", alpha=alpha, s0=s0)
+    out = c.sense("out", "lv")
+    c.analysis = Transient(t.dt_s / 20, len(u) * t.dt_s)
+    return LadderBench(write(c), u, internal_vector("l", "lvl"), current_vector(out), alpha, K, s0)

@@ -1,16 +1,44 @@
-"""Location of the shipped subcircuit library (repository folder circuits/)."""
+"""The shipped subcircuit library (repository folder circuits/): location and ports."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["CIRCUITS_DIR", "LIBRARY", "include_line"]
+__all__ = ["CIRCUITS_DIR", "LIBRARY", "Library", "behavioral_library", "include_line"]
 
 #: circuits/ folder ($COSIM_CIRCUITS overrides; default: next to the package).
 CIRCUITS_DIR = Path(os.environ.get("COSIM_CIRCUITS",
                                    Path(__file__).resolve().parents[2] / "circuits"))
-#: the behavioral subcircuit library (mirror, bist_*, dpi*).
+#: the behavioral subcircuit library (mirror, bist_*, dpi*, track_hold), ngspice dialect.
 LIBRARY = CIRCUITS_DIR / "cosim.lib"
+
+
+@dataclass(frozen=True)
+class Library:
+    """A subcircuit library file: ports (name -> port names) from its `.subckt` lines."""
+    path: Path
+    ports: dict
+    dialect: str = "ngspice"
+
+    def text(self) -> str:
+        return self.path.read_text()
+
+
+@lru_cache(maxsize=None)
+def _read(path: Path) -> Library:
+    ports = {}
+    for line in path.read_text().splitlines():
+        tok = line.split()
+        if tok and tok[0].lower() == ".subckt":
+            ports[tok[1].lower()] = tuple(t.lower() for t in tok[2:] if "=" not in t)
+    return Library(path, ports)
+
+
+def behavioral_library() -> Library:
+    """circuits/cosim.lib with the ports of each of its subcircuits."""
+    return _read(LIBRARY)
 
 
 def include_line(path: str | Path = LIBRARY) -> str:

@@ -20,21 +20,20 @@ States are the internal nodes v(xh<i>.u), v(xc<i>.u) (0 / 1 V); the cell
 input in units is v(xh<i>.x). Both latches as whole-model netlists use them
 (eps = LATCH_EPS, preset low). The maximum time step is tn / 4, so the
 reading points (sample midpoints) lie between timepoints on the flat part of
-the input. Conventions as in benches.py: PySpice `Circuit`, library inlined.
+the input. Conventions as in benches.py: circuit data, ngspice writer, library inlined.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySpice.Spice.Netlist import Circuit
-
 from ..hw.windows import CellWindow
 from ..errors import InputError
-from .library import LIBRARY
-from .builder import LATCH_EPS, _num
-from .escape import safe_title
-from .stimulus import pwl_points, pwl_source
+from .builder import LATCH_EPS
+from .circuit import GROUND, Circuit, Pwl, Transient
+from .library import behavioral_library
+from .ngspice import internal_vector, write
+from .stimulus import pwl_points
 
 __all__ = ["NoiseBench", "noise_bench", "EDGE_FRAC"]
 
@@ -72,37 +71,29 @@ def noise_bench(win: CellWindow, x, tn_s: float, *, i_unit_a: float = 1e-9,
         raise InputError("edge_frac must be in (0, 0.25)")
     iu = i_unit_a
     centre = 0.5 * (win.up + win.down)
-    common = dict(igain=_num(win.alpha * iu), iunit=_num(iu), eps=eps, s0=0)
-    ph = dict(ithresh=_num(win.up * iu), iwidth=_num(win.width * iu), **common)
-    pc = dict(ithresh=_num(centre * iu), iwidth=0, **common)
-    c = Circuit(safe_title(title))
+    common = dict(igain=win.alpha * iu, iunit=iu, eps=eps, s0=0)
+    ph = dict(ithresh=win.up * iu, iwidth=win.width * iu, **common)
+    pc = dict(ithresh=centre * iu, iwidth=0, **common)
+    c = Circuit(title, library=behavioral_library())
     hp, cp, ip, cip = [], [], [], []
     edge = edge_frac * tn_s
     for i, row in enumerate(x):
-        c.I(f"n{i}", c.gnd, f"n{i}", pwl_source(pwl_points(row, tn_s, edge / tn_s, iu)))
-        c.V(f"s{i}", f"n{i}", c.gnd, 0)
-        c.F(f"h{i}", c.gnd, f"h{i}", f"Vs{i}", 1)
-        c.F(f"c{i}", c.gnd, f"c{i}", f"Vs{i}", 1)
-        c.X(f"h{i}", "bist_latch", f"h{i}", f"oh{i}", **ph)
-        c.X(f"c{i}", "bist_latch", f"c{i}", f"oc{i}", **pc)
-        c.V(f"oh{i}", f"oh{i}", c.gnd, 0)
-        c.V(f"oc{i}", f"oc{i}", c.gnd, 0)
-        hp.append(f"v(xh{i}.u)")
-        cp.append(f"v(xc{i}.u)")
-        ip.append(f"v(xh{i}.x)")
-        cip.append(f"v(xc{i}.x)")
-    body = str(c).rstrip()
-    if body.endswith(".end"):
-        body = body[: -len(".end")].rstrip()
+        c.isource(f"n{i}", GROUND, f"n{i}", Pwl(tuple(pwl_points(row, tn_s, edge / tn_s, iu))))
+        src = c.sense(f"s{i}", f"n{i}")
+        c.cccs(f"h{i}", GROUND, f"h{i}", src, 1)
+        c.cccs(f"c{i}", GROUND, f"c{i}", src, 1)
+        c.instance(f"h{i}", "bist_latch", f"h{i}", f"oh{i}", **ph)
+        c.instance(f"c{i}", "bist_latch", f"c{i}", f"oc{i}", **pc)
+        c.sense(f"oh{i}", f"oh{i}")
+        c.sense(f"oc{i}", f"oc{i}")
+        hp.append(internal_vector(f"h{i}", "u"))
+        cp.append(internal_vector(f"c{i}", "u"))
+        ip.append(internal_vector(f"h{i}", "x"))
+        cip.append(internal_vector(f"c{i}", "x"))
     t_stop = x.shape[1] * tn_s
     t_max = tn_s / 4
-    text = "\n".join([
-        body,
-        "* ---- subcircuit library (circuits/cosim.lib) ----",
-        LIBRARY.read_text(),
-        ".options xtrtol=7",
-        f".tran {_num(t_max)} {_num(t_stop)} 0 {_num(t_max)}",
-        ".end", ""])
+    c.analysis = Transient(t_max, t_stop, max_step_s=t_max)
+    text = write(c)
     return NoiseBench(text=text, n_inputs=x.shape[0], hyst_probes=hp, comp_probes=cp,
                       input_probes=ip, comp_input_probes=cip, t_stop_s=t_stop, t_max_s=t_max,
                       tn_s=tn_s, eps=eps, params={"hysteresis": ph, "comparator": pc})

@@ -21,15 +21,6 @@ def pwl_points(values: np.ndarray, dt_s: float, edge_frac: float, i_unit_a: floa
     return points
 
 
-def pwl_source(points: list) -> str:
-    """ngspice PWL value "PWL(t0 i0 t1 i1 ...)" (s, A) for a PySpice source.
-
-    PySpice's PieceWiseLinear sources build their value list with a quadratic
-    sum and unit objects: 5 ms per 512-point noise source, a third of a
-    Monte-Carlo run. The text is the same PWL, without units."""
-    return "PWL(" + " ".join(f"{t:.12g} {v:.12g}" for t, v in points) + ")"
-
-
 def sample_times(n_steps: int, dt_s: float, sample_frac: float) -> np.ndarray:
     """Times (s) at which the state of each step is read: (k + sample_frac) dt."""
     return (np.arange(n_steps) + sample_frac) * dt_s

@@ -18,11 +18,10 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
     cands, thrs = candidate_and_threshold(bld, p, layer, inputs, noise)
     outs, states = [], []
     for i in range(layer.n):
-        bld.c.X(f"{p}x{i}", "bist_sym_clk", cands[i], thrs[i], clk, f"{p}h{i}",
-                igain=bld.num(layer.alpha[i] * bld.iu), iunit=bld.num(bld.iu),
-                s0=int(layer.init_state[i]))
+        bld.instance(f"{p}x{i}", "bist_sym_clk", cands[i], thrs[i], clk, f"{p}h{i}",
+                     igain=float(layer.alpha[i] * bld.iu), iunit=bld.iu, s0=int(layer.init_state[i]))
         outs.append(bld.sense(f"{p}h{i}", f"{p}h{i}"))
-        states.append(f"v(x{p}x{i}.u)")
+        states.append(bld.vector(f"{p}x{i}", "u"))
     return outs, states
 
 

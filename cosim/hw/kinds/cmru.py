@@ -20,15 +20,11 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
     cands, thrs = candidate_and_threshold(bld, p, layer, inputs, noise)
     outs, states = [], []
     for i in range(layer.n):
-        vc = bld.sense(f"{p}c{i}", cands[i]).lower()
-        vb = bld.sense(f"{p}t{i}", thrs[i]).lower()
-        expr = (f"{bld.num(bld.iu)}*v({clk})*((i({vc}) >= abs(i({vb}))) ? 1 : "
-                f"((-i({vc}) >= abs(i({vb}))) ? -1 : 0))")
-        bld.c.B(f"{p}g{i}", bld.c.gnd, f"{p}g{i}", i=expr)
-        bld.c.X(f"{p}x{i}", bld.ladder_name(layer, i, f"{p}c{i}"), f"{p}g{i}", f"{p}h{i}",
-                alpha=bld.num(layer.alpha[i] * bld.iu), s0=int(layer.init_state[i]))
+        bld.sign_gate(f"{p}g{i}", clk, bld.sense(f"{p}c{i}", cands[i]), bld.sense(f"{p}t{i}", thrs[i]))
+        bld.instance(f"{p}x{i}", bld.ladder_name(layer, i, f"{p}c{i}"), f"{p}g{i}", f"{p}h{i}",
+                     alpha=float(layer.alpha[i] * bld.iu), s0=int(layer.init_state[i]))
         outs.append(bld.sense(f"{p}h{i}", f"{p}h{i}"))
-        states.append(f"v(x{p}x{i}.lvl)")
+        states.append(bld.vector(f"{p}x{i}", "lvl"))
     return outs, states
 
 

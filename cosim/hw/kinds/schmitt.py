@@ -17,7 +17,7 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
     if first:
         rect = []
         for j, src in enumerate(inputs):
-            bld.c.B(f"{p}r{j}", bld.c.gnd, f"{p}r{j}", i=f"max(i({src.lower()}), 0)")
+            bld.rectify(f"{p}r{j}", src)
             rect.append(bld.sense(f"{p}r{j}", f"{p}r{j}"))
         inputs = rect
     cands = [f"{p}c{i}" for i in range(layer.n)]
@@ -27,12 +27,12 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
     for i in range(layer.n):
         beta2 = layer.beta1[i] + layer.delta[i]
         # c = ReLU(.): negative candidate currents already read as "force low" (beta1 > 0)
-        bld.c.X(f"{p}x{i}", "bist_latch_clk", cands[i], clk, f"{p}h{i}",
-                igain=bld.num(layer.alpha[i] * bld.iu), ithresh=bld.num(beta2 * bld.iu),
-                iwidth=bld.num(layer.delta[i] * bld.iu), iunit=bld.num(bld.iu),
-                s0=int(layer.init_state[i]))
+        bld.instance(f"{p}x{i}", "bist_latch_clk", cands[i], clk, f"{p}h{i}",
+                     igain=float(layer.alpha[i] * bld.iu), ithresh=float(beta2 * bld.iu),
+                     iwidth=float(layer.delta[i] * bld.iu), iunit=bld.iu,
+                     s0=int(layer.init_state[i]))
         outs.append(bld.sense(f"{p}h{i}", f"{p}h{i}"))
-        states.append(f"v(x{p}x{i}.u)")
+        states.append(bld.vector(f"{p}x{i}", "u"))
     return outs, states
 
 
