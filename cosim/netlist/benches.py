@@ -44,7 +44,8 @@ from .builder import LATCH_EPS
 from .circuit import GROUND, Circuit, Pwl, Subckt, Transient
 from .ladder import ladder_subckt
 from .library import behavioral_library
-from .ngspice import current_vector, internal_vector, write
+from .ngspice import current_vector, internal_vector
+from .writers import write_netlist
 
 __all__ = ["BenchCell", "Bench", "LadderHoldBench", "sweep_bench", "ladder_hold_bench",
            "MODELS", "DYN_TAUC_S", "DYN_LOOPGAIN"]
@@ -175,7 +176,7 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
                                state_probe=internal_vector(inst, "u"), output_probe=current_vector(out),
                                state_offset=off, state_scale=scale, params=params))
     c.analysis = Transient(t_step, 2 * t_half, max_step_s=t_step, method="gear" if dyn else "trap")
-    text = write(c)
+    text = write_netlist(c)
     return Bench(text=text, cells=cells, model=model, t_half_s=t_half, t_stop_s=2 * t_half,
                  t_step_s=t_step, i_unit_a=iu)
 
@@ -218,7 +219,7 @@ def ladder_hold_bench(ir: HardwareIR, layer: int, channel: int, *, n_steps: int 
         cur.append(current_vector(c.sense(f"o{j}", f"o{j}")))
     t_stop = n_steps * t.dt_s
     c.analysis = Transient(t.dt_s / 20, t_stop, method="gear" if cell == "dynamic" else "trap")
-    text = write(c)
+    text = write_netlist(c)
     ts = [(k + t.sample_frac) * t.dt_s for k in range(n_steps)]
     return LadderHoldBench(text=text, K=K, rungs=rungs, level_probes=lv, current_probes=cur,
                            alpha=alpha, t_stop_s=t_stop, sample_times_s=ts)

@@ -33,7 +33,8 @@ from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, FilterBank, Hard
 from .circuit import GROUND, Circuit, Pulse, Pwl, Rectifier, SignGate, Subckt, Transient
 from .ladder import ladder_subckt
 from .library import behavioral_library
-from .ngspice import current_vector, internal_vector, write
+from .ngspice import current_vector, internal_vector
+from .writers import write_netlist
 from .stimulus import pwl_points
 
 # Largest time step, as points per recurrent step. Between input edges the
@@ -292,5 +293,5 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
     c.saves = [v for copy in bld.probes.states for layer in copy for v in layer] + \
         [v for copy in bld.probes.outputs for v in copy]
     c.analysis = Transient(t.dt_s / points, stop)
-    return Netlist(text=write(c), probes=bld.probes, n_steps=T, copies=x.shape[0],
+    return Netlist(text=write_netlist(c), probes=bld.probes, n_steps=T, copies=x.shape[0],
                    devices=c.devices, nodes=c.node_count, output_phase=phase, circuit=c)

@@ -23,7 +23,7 @@ from ..models.train import evaluate
 from .builder import Netlist, build_netlist
 from .bundle import bundle_paths, inputs_bytes, probes_json
 from .graph import check_netlist
-from .ngspice import write
+from .writers import write_netlist
 
 
 # Scores in NAME.quant.json: 6 significant digits (the float score comes from
@@ -145,7 +145,7 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
 def with_print(circuit, vectors: list) -> str:
     """The netlist text with a `.print tran` of `vectors`, so that a plain
     `ngspice -b NAME.cir` runs the transient and prints the readout currents."""
-    return write(replace(circuit, prints=list(vectors)))
+    return write_netlist(replace(circuit, prints=list(vectors)))
 
 
 def format_summary(s: dict) -> str:

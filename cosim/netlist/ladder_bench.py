@@ -14,7 +14,8 @@ from ..errors import InputError
 from ..hw.ir import HardwareIR
 from .circuit import GROUND, Circuit, Pwl, Subckt, Transient
 from .ladder import ladder_subckt
-from .ngspice import current_vector, internal_vector, write
+from .ngspice import current_vector, internal_vector
+from .writers import write_netlist
 
 
 @dataclass
@@ -63,4 +64,4 @@ def ladder_bench(ir: HardwareIR, layer: int, channel: int, updates=None) -> Ladd
     c.instance("l", name, "nu", "lv", alpha=alpha, s0=s0)
     out = c.sense("out", "lv")
     c.analysis = Transient(t.dt_s / 20, len(u) * t.dt_s)
-    return LadderBench(write(c), u, internal_vector("l", "lvl"), current_vector(out), alpha, K, s0)
+    return LadderBench(write_netlist(c), u, internal_vector("l", "lvl"), current_vector(out), alpha, K, s0)

@@ -32,7 +32,8 @@ from ..errors import InputError
 from .builder import LATCH_EPS
 from .circuit import GROUND, Circuit, Pwl, Transient
 from .library import behavioral_library
-from .ngspice import internal_vector, write
+from .ngspice import internal_vector
+from .writers import write_netlist
 from .stimulus import pwl_points
 
 __all__ = ["NoiseBench", "noise_bench", "EDGE_FRAC"]
@@ -93,7 +94,7 @@ def noise_bench(win: CellWindow, x, tn_s: float, *, i_unit_a: float = 1e-9,
     t_stop = x.shape[1] * tn_s
     t_max = tn_s / 4
     c.analysis = Transient(t_max, t_stop, max_step_s=t_max)
-    text = write(c)
+    text = write_netlist(c)
     return NoiseBench(text=text, n_inputs=x.shape[0], hyst_probes=hp, comp_probes=cp,
                       input_probes=ip, comp_input_probes=cip, t_stop_s=t_stop, t_max_s=t_max,
                       tn_s=tn_s, eps=eps, params={"hysteresis": ph, "comparator": pc})
