@@ -89,3 +89,30 @@ def test_a_toy_kind_validates_its_own_fields(toy_ir):
 def test_missing_implementation_is_a_clear_error():
     with pytest.raises(InputError, match="no 'transistor' implementation"):
         get_kind("bmru").implementation("transistor")
+
+
+class ToyLatch(type(get_kind("schmitt"))):
+    """A new first-quadrant kind: the schmitt cell under another name, nothing else."""
+    name = "toy_latch"
+    title = "toy latch"
+
+
+def test_single_cell_benches_ask_the_kind_not_its_name():
+    """Hysteresis sweeps and the fixed-point bench of a kind that is only registered
+    (no other module knows its name) run and meet the same 2% goal."""
+    from cosim.verify.fixedpoints import fixedpoints
+    from cosim.verify.hysteresis import hysteresis
+
+    register(ToyLatch())
+    try:
+        ir = load_ir(ROOT / "netlists" / "schmitt_digits.hw.json")
+        d = copy.deepcopy(ir.to_dict())
+        d["layers"][0]["kind"] = "toy_latch"
+        toy = HardwareIR.from_dict(d)
+        res = hysteresis(toy, 0, 0)
+        assert len(res) == 1 and res[0].kind == "toy_latch" and res[0].ok()
+        widest = int(np.argmax(toy.layers[0].delta))
+        fp = fixedpoints(toy, 0, widest)
+        assert fp.kind == "toy_latch" and fp.unstable_exact
+    finally:
+        unregister("toy_latch")

@@ -28,8 +28,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from ..hw.ir import CellLayer, MirrorBank
-from ..hw.reference import run_layer
+from ..hw.kinds import get_kind
 from ..hw.kinds.bmru import BETA_ZERO
 from ..hw.windows import CellWindow, cell_window, check_index
 
@@ -115,7 +114,8 @@ class HysteresisResult:
         return d
 
     def label(self) -> str:
-        ch = "ladder stage" if self.kind == "cmru" and self.channel is None else f"channel {self.channel}"
+        ladder = get_kind(self.kind).has_ladder and self.channel is None
+        ch = "ladder stage" if ladder else f"channel {self.channel}"
         return f"layer {self.layer} {ch} ({self.kind})"
 
 
@@ -152,19 +152,8 @@ def software_states(window: CellWindow, x, s0: float | None = None) -> np.ndarra
     """State of the software cell (hw.reference, the IR's cell equations) driven
     step by step by the input samples x (units): the ideal loop.
 
-    The cell is a one-channel layer with unit candidate gain: schmitt / cmru
-    stage as a first-quadrant cell (beta1 = down, delta = width), bmru with a
-    constant threshold |beta| = up."""
-    x = np.asarray(x, np.float64)
+    The cell is the kind's `software_cell`: a one-channel layer with unit
+    candidate gain (first-quadrant: beta1 = down, delta = width; bmru: a
+    constant threshold |beta| = up; cmru stage: shifted into the first quadrant)."""
     lo = window.levels[0] if s0 is None else s0
-    one = MirrorBank([[1.0]], [0.0])
-    if window.kind == "bmru":
-        layer = CellLayer("bmru", one, [1.0], [lo], threshold=MirrorBank([[0.0]], [window.up]))
-    else:
-        layer = CellLayer("schmitt", one, [1.0], [lo], beta1=[window.down], delta=[window.width])
-    if window.kind == "cmru":
-        # the ladder stage sees its input directly (no ReLU in front): shift into the first quadrant
-        shift = max(0.0, -float(x.min()), -window.down) + 1.0
-        layer.beta1 = [window.down + shift]
-        x = x + shift
-    return run_layer(layer, x[None, :, None]).state[0, :, 0]
+    return get_kind(window.kind).software_cell(window, np.asarray(x, np.float64), lo)

@@ -42,6 +42,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..hw.ir import HardwareIR
+from ..hw.kinds import get_kind
 from .hysteresis import CellWindow, cell_window, check_index, software_states
 
 __all__ = ["DEFAULT_SIGMAS", "NoiseStimulus", "DeviceCount", "NoisePoint", "NoiseResult",
@@ -60,11 +61,11 @@ def pick_channel(ir: HardwareIR, layer: int, channel: int | None = None) -> tupl
     the lowest index). ValueError: bad layer / channel, not a schmitt layer,
     or a cell of width 0 (nothing to compare)."""
     lay = check_index(ir, layer, channel)
-    if lay.kind != "schmitt":
+    if not get_kind(lay.kind).first_quadrant:
         raise InputError(f"layer {layer} is a {lay.kind} layer: the noise experiment needs a "
                          f"first-quadrant (schmitt) cell layer")
     if channel is None:
-        d = np.asarray(lay.delta, np.float64)
+        d = np.array([cell_window(ir, layer, c).width for c in range(lay.n)])
         order = np.argsort(d, kind="stable")
         channel = int(order[(len(d) - 1) // 2])
     win = cell_window(ir, layer, int(channel))
@@ -77,7 +78,7 @@ def pick_channel(ir: HardwareIR, layer: int, channel: int | None = None) -> tupl
 def comparator_window(win: CellWindow) -> CellWindow:
     """The same cell with width 0 and its threshold at the window centre."""
     c = 0.5 * (win.up + win.down)
-    return CellWindow("schmitt", c, c, 0.0, win.levels, win.alpha,
+    return CellWindow(win.kind, c, c, 0.0, win.levels, win.alpha,
                       "comparator: width 0, threshold at the window centre")
 
 

@@ -2,7 +2,9 @@
 
     simulate(ir, x, backend="ngspice", noise=None, **options) -> Simulation
 
-x: (batch, time, n_inputs) input currents, units. noise: optional list, per
+ir: one HardwareIR, or a list with one IR per sequence (e.g. Monte-Carlo
+mismatch draws of one model: same shapes and timing). x: (batch, time,
+n_inputs) input currents, units. noise: optional list, per
 layer, of (batch, time, channels) extra input current (units). Backends are
 registered by name:
 
@@ -57,8 +59,11 @@ def simulate(ir, x, *, backend: str = "ngspice", noise=None, **options) -> Simul
     if backend not in _BACKENDS:
         raise InputError(f"unknown simulator backend {backend!r}; one of {', '.join(backends())}")
     x = np.asarray(x, np.float64)
-    if x.ndim != 3 or x.shape[2] != ir.n_inputs or 0 in x.shape[:2]:
-        raise InputError(f"inputs must be (batch, time, {ir.n_inputs}) with batch, time >= 1, got {x.shape}")
+    first = ir[0] if isinstance(ir, (list, tuple)) else ir
+    if x.ndim != 3 or x.shape[2] != first.n_inputs or 0 in x.shape[:2]:
+        raise InputError(f"inputs must be (batch, time, {first.n_inputs}) with batch, time >= 1, got {x.shape}")
+    if isinstance(ir, (list, tuple)) and len(ir) != len(x):
+        raise InputError(f"{len(ir)} IRs for {len(x)} sequences: one IR per sequence")
     return _BACKENDS[backend](ir, x, noise=noise, **options)
 
 

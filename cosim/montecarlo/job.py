@@ -3,9 +3,9 @@
 `run_batch` is a plain function of plain data (IR dict, arrays, seeds) so it
 can run in a spawned process or on a Dask worker. Each run i draws its own
 mismatch (seed m_i) on the nominal IR and its own input-current noise (seed
-n_i, per step, std `noise_na` in units), evaluates the S held-out sequences in
-ngspice and in the software reference of the SAME perturbed IR, and returns
-one record. A failed ngspice call yields records with the error and seeds.
+n_i, per step, std `noise_na` nA), evaluates the S held-out sequences in
+ngspice and in the software reference of the SAME perturbed IR (both through
+the backend seam, one IR per model copy), and returns one record. A failed ngspice call yields records with the error and seeds.
 """
 from __future__ import annotations
 
@@ -17,21 +17,21 @@ import time
 import numpy as np
 
 from ..analysis.agreement import compare, snap_states
+from ..backends import simulate
 from ..hw.kinds import get_kind
 from ..hw.ir import HardwareIR
 from ..hw.mismatch import perturb_ir
-from ..hw.reference import run_reference
-from ..netlist.builder import build_netlist, max_copies
-from ..netlist.sampling import StepSignals, step_signals
-from ..spice import run_netlist
+from ..netlist.builder import max_copies
 
 
 def layer_noise(ir: HardwareIR, seed: int, shape_bt: tuple, noise_na: float) -> list | None:
-    """Per-layer input-current noise (batch, time, channels) in units, or None."""
+    """Per-layer input-current noise (batch, time, channels) in units, or None;
+    noise_na: its standard deviation in nA (1 unit = ir.timing.i_unit_a)."""
     if noise_na <= 0:
         return None
     rng = np.random.default_rng(seed)
-    return [rng.normal(0.0, noise_na, (*shape_bt, layer.n)) for layer in ir.layers]
+    std = noise_na * 1e-9 / ir.timing.i_unit_a
+    return [rng.normal(0.0, std, (*shape_bt, layer.n)) for layer in ir.layers]
 
 
 def run_batch(ir_dict: dict, runs: list, p, noise_na: float, x, y, kind: str,
@@ -52,25 +52,18 @@ def run_batch(ir_dict: dict, runs: list, p, noise_na: float, x, y, kind: str,
     xs = np.concatenate([x] * len(runs))
     nzs = None if noise_na <= 0 else \
         [np.concatenate([nz[l] for nz in noises]) for l in range(len(nominal.layers))]
-    per_net = max_copies(nominal) or len(copies)
-    sig = StepSignals([], [])
     try:
-        for i in range(0, len(copies), per_net):
-            part = slice(i, i + per_net)
-            net = build_netlist(copies[part], xs[part], noise=None if nzs is None else [n[part] for n in nzs])
-            res = run_netlist(net.text, timeout_s=timeout_s, seed=int(runs[0][1]) % 2**31)
-            got = step_signals(res, net, nominal.timing)
-            sig.states.extend(got.states)
-            sig.outputs.extend(got.outputs)
+        sim = simulate(copies, xs, backend="ngspice", noise=nzs, chunk=max_copies(nominal) or len(copies),
+                       timeout_s=timeout_s, seed=int(runs[0][1]) % 2**31)
     except Exception as exc:  # recorded per run; the study goes on
         return failed_records(runs, p, noise_na, exc)
     wall = time.perf_counter() - start
     records = []
     for r, (ir, nz) in enumerate(zip(irs, noises)):
         rows = slice(r * S, (r + 1) * S)
-        states = [np.stack([c[l] for c in sig.states[rows]]) for l in range(len(nominal.layers))]
-        outputs = np.stack(sig.outputs[rows])
-        ref = run_reference(ir, x, noise=nz)
+        states = [s[rows] for s in sim.states]
+        outputs = sim.outputs[rows]
+        ref = simulate(ir, x, backend="reference", noise=nz).detail
         agree = compare(ir, ref, states, outputs, y, kind, max_listed=0)
         flips = sum(int((snap_states(layer.kind, s) != n).sum())
                     for layer, s, n in zip(nominal.layers, states, nominal_states))

@@ -2,7 +2,9 @@
 
 `sweep_bench`: a slow triangular sweep of one cell's input current, up then
 down, for one channel or every channel of a layer in ONE netlist (each cell
-its own PWL sweep source, its own output sense source). Cells:
+its own PWL sweep source, its own output sense source). The cell kind
+(hw.kinds) gives the sweep range (`sweep_range`) and builds the cell
+(`bench_cell`); the built-in kinds:
 
     schmitt  bist_latch (model="latch") or bist_dyn (model="dynamic") with
              igain = alpha, ithresh = beta1 + delta, iwidth = delta;
@@ -37,6 +39,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..hw.kinds import bench_width, get_kind
 from ..hw.windows import CellWindow, cell_window, check_index
 from ..errors import InputError
 from ..hw.ir import HardwareIR
@@ -93,20 +96,25 @@ class Bench:
     i_unit_a: float
 
 
-def _sweep_range(win: CellWindow, margin: float) -> tuple[float, float]:
-    w = win.width if win.width > 0 else max(0.1 * abs(win.up), 0.05)
-    if win.kind == "bmru":
-        x = win.up * (1 + margin)
-        return -x, x
-    if win.kind == "schmitt":
-        return min(0.0, win.down - 0.1 * w), win.up + margin * w
-    return win.down - margin * w, win.up + margin * w
-
-
 def _window_range(win: CellWindow, margin: float) -> tuple[float, float]:
     """Symmetric range around the window (for fixed-point diagrams)."""
-    w = win.width if win.width > 0 else max(0.1 * abs(win.up), 0.05)
+    w = bench_width(win)
     return win.down - margin * w, win.up + margin * w
+
+
+class _BenchBuilder:
+    """What a kind's `bench_cell` builds with: the circuit and the bench's settings."""
+
+    def __init__(self, circuit: Circuit, iu: float, tauc_s: float, loopgain: float):
+        self.c, self.iu, self.tauc_s, self.loopgain = circuit, iu, tauc_s, loopgain
+        self.latch_eps = LATCH_EPS
+
+    def instance(self, name: str, subckt: str, *nodes: str, **params) -> None:
+        self.c.instance(name, subckt, *nodes, **params)
+
+    def bias(self, name: str, node: str, amps: float) -> None:
+        """A constant current (A) into `node`."""
+        self.c.isource(name, GROUND, node, amps)
 
 
 def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model: str = "latch",
@@ -127,8 +135,9 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
     if not margin > 0 or not 0 < resolution < 0.1:
         raise InputError("need margin > 0 and 0 < resolution < 0.1")
     lay = check_index(ir, layer, channel)
+    kind = get_kind(lay.kind)
     iu = ir.timing.i_unit_a
-    if lay.kind == "cmru":
+    if kind.has_ladder:     # one bench cell: the layer's ladder stage
         chans = [channel]
     else:
         chans = list(range(lay.n)) if channel is None else [channel]
@@ -138,7 +147,7 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
     plan, ratio = [], 0.0
     for ch in chans:
         win = cell_window(ir, layer, ch)
-        lo, hi = (_window_range if around_window else _sweep_range)(win, margin)
+        lo, hi = _window_range(win, margin) if around_window else kind.sweep_range(win, margin)
         w = win.width if win.width > 0 else (hi - lo) * 1e-3
         ratio = max(ratio, (hi - lo) / w)
         plan.append((ch, win, lo, hi))
@@ -147,34 +156,19 @@ def sweep_bench(ir: HardwareIR, layer: int, channel: int | None = None, *, model
     n_half = int(min(max(math.ceil(ratio / resolution), 1000), max_points // 2))
     t_step = t_half / n_half
     cells = []
+    bld = _BenchBuilder(c, iu, tauc_s, loopgain)
     for ch, win, lo, hi in plan:
         tag = f"{ch}" if ch is not None else "s"
         inst, node, out = f"l{layer}c{tag}", f"in{tag}", f"o{tag}"
         c.isource(f"s{tag}", GROUND, node, Pwl(((0.0, lo * iu), (t_half, hi * iu), (2 * t_half, lo * iu))))
-        off, scale = 0.0, 1.0
-        if win.kind == "bmru" and not dyn:
-            sub, s0 = "bist_sym", -1
-            params = dict(igain=win.alpha * iu, iunit=iu, s0=s0, eps=LATCH_EPS)
-            c.isource(f"b{tag}", GROUND, f"bt{tag}", win.up * iu)  # constant |beta| into the beta port
-            c.instance(inst, sub, node, f"bt{tag}", out, **params)
-            in_probe = internal_vector(inst, "xc")
-        else:
-            sub, s0 = ("bist_dyn" if dyn else "bist_latch"), 0
-            params = dict(igain=win.alpha * iu, ithresh=win.up * iu,
-                          iwidth=win.width * iu, iunit=iu, s0=s0)
-            if dyn:
-                params.update(tauc=tauc_s, loopgain=loopgain)
-            else:
-                params.update(eps=LATCH_EPS)     # the latch exactly as whole-model netlists use it
-            if win.kind == "bmru":  # dynamic symmetric cell: u in [0, 1] -> s = 2u - 1
-                off, scale, s0 = -1.0, 2.0, -1
-            c.instance(inst, sub, node, out, **params)
-            in_probe = internal_vector(inst, "x")
+        made = kind.bench_cell(bld, inst, win, node, out, dyn)
         c.sense(out, out)
-        cells.append(BenchCell(layer=layer, channel=ch, window=win, subckt=sub, instance=f"x{inst}",
-                               lo=lo, hi=hi, s0=s0, input_probe=in_probe,
+        cells.append(BenchCell(layer=layer, channel=ch, window=win, subckt=made["subckt"],
+                               instance=f"x{inst}", lo=lo, hi=hi, s0=made["s0"],
+                               input_probe=internal_vector(inst, made["input_node"]),
                                state_probe=internal_vector(inst, "u"), output_probe=current_vector(out),
-                               state_offset=off, state_scale=scale, params=params))
+                               state_offset=made["offset"], state_scale=made["scale"],
+                               params=made["params"]))
     c.analysis = Transient(t_step, 2 * t_half, max_step_s=t_step, method="gear" if dyn else "trap")
     text = write_netlist(c)
     return Bench(text=text, cells=cells, model=model, t_half_s=t_half, t_stop_s=2 * t_half,
@@ -198,8 +192,8 @@ def ladder_hold_bench(ir: HardwareIR, layer: int, channel: int, *, n_steps: int 
     """2K+1 copies of the ladder of CMRU channel (layer, channel), copy k preset
     on rung k (k = -K..K), update input left open (no input), for n_steps steps."""
     lay = check_index(ir, layer, channel)
-    if lay.kind != "cmru":
-        raise InputError(f"layer {layer} is a {lay.kind} layer: the ladder of levels needs a CMRU layer")
+    if not get_kind(lay.kind).has_ladder:
+        raise InputError(f"layer {layer} is a {lay.kind} layer: the ladder of levels needs a ladder (CMRU) layer")
     if channel is None:
         raise InputError(f"layer {layer} (cmru): choose a channel 0..{lay.n - 1}")
     if n_steps < 1:

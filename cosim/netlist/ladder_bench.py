@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..hw.ir import HardwareIR
+from ..hw.kinds import get_kind
 from .circuit import GROUND, Circuit, Pwl, Subckt, Transient
 from .ladder import ladder_subckt
 from .ngspice import current_vector, internal_vector
@@ -37,9 +38,9 @@ def default_updates(K: int, s0: int = 0) -> np.ndarray:
 
 
 def ladder_bench(ir: HardwareIR, layer: int, channel: int, updates=None) -> LadderBench:
-    if not 0 <= layer < len(ir.layers) or ir.layers[layer].kind != "cmru":
-        cm = [i for i, lay in enumerate(ir.layers) if lay.kind == "cmru"]
-        raise InputError(f"layer {layer} is not a CMRU layer (CMRU layers: {cm or 'none'})")
+    if not 0 <= layer < len(ir.layers) or not get_kind(ir.layers[layer].kind).has_ladder:
+        cm = [i for i, lay in enumerate(ir.layers) if get_kind(lay.kind).has_ladder]
+        raise InputError(f"layer {layer} is not a ladder (CMRU) layer (ladder layers: {cm or 'none'})")
     lay = ir.layers[layer]
     if not 0 <= channel < lay.n:
         raise InputError(f"channel {channel} out of range 0..{lay.n - 1}")

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from ..hw.kinds import get_kind
 from ..hw.windows import CellWindow
 from ..errors import InputError
 from .builder import LATCH_EPS
@@ -66,7 +67,7 @@ def noise_bench(win: CellWindow, x, tn_s: float, *, i_unit_a: float = 1e-9,
     x = np.atleast_2d(np.asarray(x, np.float64))
     if x.ndim != 2 or x.shape[1] < 2:
         raise InputError(f"x must be (n_inputs, n_samples >= 2), got {x.shape}")
-    if win.kind != "schmitt" or not win.width > 0:
+    if not get_kind(win.kind).first_quadrant or not win.width > 0:
         raise InputError("noise_bench needs a first-quadrant (schmitt) window of width > 0")
     if not 0 < edge_frac < 0.25:
         raise InputError("edge_frac must be in (0, 0.25)")

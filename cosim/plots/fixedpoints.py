@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from ..hw.kinds import get_kind
 from . import save_figure
 
 NA = 1e-9
@@ -90,8 +91,8 @@ def plot_fixed_points(res, path, title: str | None = None, i_unit_a: float = 1e-
     _s_curve(axes[0, 0], res, i_unit_a)
     if two:
         _ladder(axes[0, 1], res.ladder, i_unit_a)
-    what = {"schmitt": "first-quadrant cell", "bmru": "symmetric BMRU cell (s = 2u − 1)",
-            "cmru": "CMRU ladder stage"}[res.kind]
+    kind = get_kind(res.kind)
+    what = kind.title + (" (s = 2u − 1)" if kind.levels[0] < 0 else "")
     ch = "" if res.channel is None else f" channel {res.channel}"
     fig.suptitle(title or f"fixed points vs constant input: layer {res.layer}{ch}, {what}",
                  fontsize=11)

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from ..errors import InputError
+from ..hw.kinds import get_kind
 from . import save_figure
 
 UP_COLOR, DOWN_COLOR, SOFT_COLOR = "C0", "C3", "0.55"
@@ -56,7 +57,7 @@ def _one(ax, r, legend: bool, right_axis: bool) -> None:
     high_part = sd > 0.5 * (lo_l + hi_l)
     if high_part.sum() > 3:
         _arrow(ax, xd[high_part], sd[high_part], 0.55, DOWN_COLOR)
-    names = {"schmitt": ("β2", "β1"), "bmru": ("+|β|", "−|β|"), "cmru": ("c0+h", "c0−h")}[r.kind]
+    names = get_kind(r.kind).window_labels
     for v, name, color, dx, ha in ((r.expected_up, names[0], UP_COLOR, 3, "left"),
                                    (r.expected_down, names[1], DOWN_COLOR, -3, "right")):
         ax.axvline(v * scale, color=color, ls=":", lw=1.0)

@@ -13,7 +13,7 @@ training range of every input channel:
              0.5-5 % of the half window beyond or short of a threshold
              (|c| vs |beta|; beta1 / beta2), found by bisection on a segment
              between two random inputs;
-- beta_sign: bmru/cmru: pairs of steps between which one channel's threshold
+- beta_sign: signed kinds (bmru, cmru): pairs of steps between which one channel's threshold
              beta changes sign while the channel holds at both ends (the
              hazard: a continuous comparator sees |c| > |beta| while beta
              passes zero); first-quadrant cells (constant thresholds):
@@ -32,6 +32,7 @@ import copy
 import numpy as np
 
 from ..hw.ir import HardwareIR, MirrorBank
+from ..hw.kinds import get_kind
 from ..hw.reference import apply_bank
 
 FAMILIES = ("random", "near", "beta_sign")
@@ -53,11 +54,11 @@ def _first_layer(ir: HardwareIR, x: np.ndarray) -> tuple:
     """Candidate, threshold(s) of layer 0 for inputs x (n, n_inputs): (c, beta) or (c, beta1, beta2)."""
     h = apply_bank(ir.proj, x) if ir.proj is not None else x
     layer = ir.layers[0]
-    if layer.kind == "schmitt":
-        c = np.maximum(apply_bank(layer.candidate, np.maximum(h, 0.0)), 0.0)
-        b1 = np.asarray(layer.beta1, np.float64)
-        return c, np.broadcast_to(b1, c.shape), np.broadcast_to(b1 + np.asarray(layer.delta), c.shape)
-    return apply_bank(layer.candidate, h), apply_bank(layer.threshold, h)
+    kind = get_kind(layer.kind)
+    c, thr, _, _ = kind.signals(layer, h, 0.0)
+    if kind.first_quadrant:
+        return c, np.broadcast_to(kind.beta1(layer), c.shape), thr
+    return c, thr
 
 
 def _near_point(ir: HardwareIR, rng, lo, hi, tries: int = 30):
@@ -68,7 +69,7 @@ def _near_point(ir: HardwareIR, rng, lo, hi, tries: int = 30):
         a, b = _draw(rng, lo, hi, 2)
         i = int(rng.integers(n))
         r = rng.uniform(*NEAR_RANGE) * rng.choice([-1.0, 1.0])
-        if layer.kind == "schmitt":
+        if get_kind(layer.kind).first_quadrant:
             up = rng.random() < 0.5
             half = max(layer.delta[i] / 2, 1e-3 * (layer.beta1[i] + layer.delta[i]))
 
@@ -98,7 +99,7 @@ def _pairs(ir: HardwareIR, rng, lo, hi, T: int) -> np.ndarray:
     pool = _draw(rng, lo, hi, 4096)
     layer = ir.layers[0]
     out = _draw(rng, lo, hi, T)
-    if layer.kind == "schmitt":
+    if get_kind(layer.kind).first_quadrant:
         c, b1, b2 = _first_layer(ir, pool)
         groups = [[np.flatnonzero(c[:, i] > b2[:, i]), np.flatnonzero((c[:, i] >= b1[:, i]) & (c[:, i] <= b2[:, i])),
                    np.flatnonzero(c[:, i] < b1[:, i])] for i in range(layer.n)]

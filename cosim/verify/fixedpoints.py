@@ -37,6 +37,7 @@ def fixedpoints(ir, layer: int, channel: int, *, loopgain: float = 20.0, margin:
 
     from ..analysis.fixedpoints import analyse_fixed_points, ladder_levels
     from ..analysis.hysteresis import cell_window, check_index
+    from ..hw.kinds import get_kind
     from ..netlist.benches import ladder_hold_bench, sweep_bench
     from ..spice import run_netlist
 
@@ -54,7 +55,7 @@ def fixedpoints(ir, layer: int, channel: int, *, loopgain: float = 20.0, margin:
     cell = bench.cells[0]
     wall = res.wall_s
     ladder = None
-    if lay.kind == "cmru":
+    if get_kind(lay.kind).has_ladder:
         hb = ladder_hold_bench(ir, layer, channel, n_steps=hold_steps)
         hr = run_netlist(hb.text, timeout_s=timeout_s, seed=seed, driver=driver)
         wall += hr.wall_s
@@ -76,9 +77,10 @@ def plot(result, path, ir=None, title: str | None = None) -> Path:
 
 
 def format_summary(r, i_unit_a: float = 1e-9, goal: float = GOAL) -> str:
+    from ..hw.kinds import get_kind
+
     nA = i_unit_a / 1e-9
-    what = {"schmitt": "first-quadrant cell", "bmru": "symmetric BMRU cell", "cmru": "CMRU ladder stage"}
-    lines = [f"fixed points, layer {r.layer} channel {r.channel} ({what[r.kind]}), dynamic model: "
+    lines = [f"fixed points, layer {r.layer} channel {r.channel} ({get_kind(r.kind).title}), dynamic model: "
              f"loop gain {r.loopgain:g}, k = {r.k:.4g}/unit, w_i = {r.wi:.4g}, t_i = {r.ti:.4g} units",
              f"  model: stable branches end at state {r.u_fold_low:.3f} (low, at beta2) and "
              f"{r.u_fold_high:.3f} (high, at beta1); unstable branch over "

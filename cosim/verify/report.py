@@ -40,23 +40,28 @@ def _hysteresis(ir, out: Path, timeout_s: float = 120.0) -> dict:
 
 
 def _fixedpoints(ir, out: Path, timeout_s: float = 120.0) -> dict:
+    from ..hw.kinds import get_kind
+    from ..hw.windows import cell_window
     from .fixedpoints import fixedpoints, format_summary, plot
 
     layer = ir.layers[0]
-    widths = [b for b in (layer.delta or [])] if layer.kind == "schmitt" else [1.0] * layer.n
-    channel = max(range(layer.n), key=lambda c: widths[c])   # the widest window shows best
+    # first-quadrant cells: the widest window shows best; others: channel 0
+    first_quadrant = get_kind(layer.kind).first_quadrant
+    widths = [cell_window(ir, 0, c).width if first_quadrant else 1.0 for c in range(layer.n)]
+    channel = max(range(layer.n), key=lambda c: widths[c])
     r = fixedpoints(ir, 0, channel, timeout_s=timeout_s)
     plot(r, out / f"fixedpoints_l0_c{channel}.png", ir)
     return {**r.to_dict(), "summary": format_summary(r, ir.timing.i_unit_a).splitlines()[0]}
 
 
 def _ladders(ir, out: Path, timeout_s: float = 120.0) -> dict:
+    from ..hw.kinds import get_kind
     from ..plots.ladder import plot_ladder
     from .ladder import run_ladder
 
     results = []
     for l, layer in enumerate(ir.layers):
-        if layer.kind != "cmru":
+        if not get_kind(layer.kind).has_ladder:
             continue
         for c in range(layer.n):
             r, trace = run_ladder(ir, l, c, timeout_s=timeout_s)

@@ -6,8 +6,8 @@ NAME.probes.json; netlist.bundle) gives the IR, the stimulus the netlist was
 written for and the ngspice vectors of every state and readout current. The
 comparison is the tie-aware per-step state agreement of `cosim verify`, the
 readout current error (units) and, for a classifier, the decision agreement.
-No labels travel with the bundle, so no task score. The check fails (exit 1)
-when any state differs outside a tie.
+No labels travel with the bundle, so no task score. The check fails
+when any state differs outside a tie (exit 3).
 """
 from __future__ import annotations
 

@@ -12,6 +12,12 @@ node `clk`, and it returns (output sense sources, state probe names); the
 output current is alpha * state (units). "behavioral" is the ideal ngspice
 model; a transistor-level implementation registers as a second name.
 
+Single-cell benches (hysteresis, fixed points, noise) ask the kind for its
+sweep range, its bench cell (`bench_cell`, same builder idea, ports: input
+node, output node) and its ideal software loop (`software_cell`); analyses
+that depend on the decision form read `first_quadrant` (window [beta1, beta2]
+on c >= 0) or `has_ladder` (the memory is a ladder of rungs).
+
 Adding a kind: subclass `CellKind` in one module, `register()` an instance.
 Everything downstream asks `get_kind(layer.kind)`, never compares names.
 """
@@ -34,6 +40,14 @@ class CellKind:
     levels: tuple = (0.0, 1.0)
     #: name -> function(bld, p, layer, inputs, clk, first, noise) -> (outs, state probes)
     implementations: dict = {}
+    #: plain words for figures and summaries, and the names of window.up / window.down
+    title: str = ""
+    window_labels: tuple = ("up", "down")
+    #: decision form: True = first quadrant (c >= 0; high above beta2, low below beta1),
+    #: False = signed (the state moves when |c| >= |beta|)
+    first_quadrant: bool = False
+    #: the memory is a ladder of rungs (benches test one ladder stage per layer and the held rungs)
+    has_ladder: bool = False
 
     # ---- IR ----
     def validate(self, layer, name: str, width: int, gain_max: float) -> None:
@@ -82,12 +96,52 @@ class CellKind:
         """Drawn quantities of a mismatch draw worth a histogram, {name: values}."""
         return {}
 
+    # ---- single-cell benches ----
+    def sweep_range(self, win, margin: float) -> tuple:
+        """(lo, hi) input sweep (units) of a hysteresis bench: the window +- margin widths."""
+        w = bench_width(win)
+        return win.down - margin * w, win.up + margin * w
+
+    def bench_cell(self, bld, name: str, win, node: str, out: str, dynamic: bool) -> dict:
+        """One swept cell of a single-cell bench with window `win`, input current
+        into `node`, output current into `out`: a first-quadrant latch
+        (`bist_latch`) or its dynamic model (`bist_dyn`). bld: the bench builder
+        (instance, bias, latch_eps, tauc_s, loopgain, iu). Returns subckt, s0,
+        params, input_node (the unit-scaled input inside the instance), and the
+        state mapping state = offset + scale * v(u)."""
+        iu = bld.iu
+        params = dict(igain=win.alpha * iu, ithresh=win.up * iu, iwidth=win.width * iu, iunit=iu, s0=0)
+        if dynamic:
+            params.update(tauc=bld.tauc_s, loopgain=bld.loopgain)
+        else:
+            params.update(eps=bld.latch_eps)     # the latch exactly as whole-model netlists use it
+        sub = "bist_dyn" if dynamic else "bist_latch"
+        bld.instance(name, sub, node, out, **params)
+        return dict(subckt=sub, s0=0, params=params, input_node="x", offset=0.0, scale=1.0)
+
+    def software_cell(self, win, x: np.ndarray, s0: float) -> np.ndarray:
+        """State of the ideal software cell with window `win` driven sample by
+        sample by the inputs x (n,) in units: a one-channel first-quadrant
+        layer, beta1 = win.down, delta = win.width."""
+        from ..ir import CellLayer, MirrorBank
+        from ..reference import run_layer
+
+        layer = CellLayer("schmitt", MirrorBank([[1.0]], [0.0]), [1.0], [s0],
+                          beta1=[win.down], delta=[win.width])
+        return run_layer(layer, np.asarray(x, np.float64)[None, :, None]).state[0, :, 0]
+
     def implementation(self, name: str = "behavioral"):
         try:
             return self.implementations[name]
         except KeyError:
             raise InputError(f"cell kind {self.name!r} has no {name!r} implementation "
                              f"(available: {', '.join(self.implementations) or 'none'})") from None
+
+
+def bench_width(win) -> float:
+    """Width (units) a bench scales its sweep by: the window, or 10% of |up| (at least
+    0.05) for a comparator of width 0."""
+    return win.width if win.width > 0 else max(0.1 * abs(win.up), 0.05)
 
 
 def register(kind: CellKind) -> CellKind:

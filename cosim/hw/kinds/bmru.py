@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InputError
-from ..ir import IRError
+from ..ir import CellLayer, IRError, MirrorBank
+from ..reference import run_layer
 from ..windows import CellWindow
 from . import register
 from .signed import SignedKind, candidate_and_threshold
@@ -27,6 +28,8 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
 
 class Bmru(SignedKind):
     name = "bmru"
+    title = "symmetric BMRU cell"
+    window_labels = ("+|β|", "−|β|")
     levels = (-1.0, 1.0)
     implementations = {"behavioral": behavioral}
 
@@ -50,7 +53,31 @@ class Bmru(SignedKind):
             note = (f"threshold bias {b:.3g} units is ~0: the bench holds |beta| = 1 unit "
                     f"(switching points then +-1 unit)")
             b = 1.0
-        return CellWindow("bmru", b, -b, 2 * b, self.levels, float(layer.alpha[channel]), note)
+        return CellWindow(self.name, b, -b, 2 * b, self.levels, float(layer.alpha[channel]), note)
+
+
+    def sweep_range(self, win, margin):
+        x = win.up * (1 + margin)
+        return -x, x
+
+    def bench_cell(self, bld, name, win, node, out, dynamic):
+        """Latch: `bist_sym` with its beta port held at a constant |beta| (= win.up).
+        Dynamic: the symmetric cell has no dynamic subcircuit; its dynamic model is
+        bist_dyn with the window -|beta|..+|beta|, state s = 2u - 1."""
+        if dynamic:
+            plan = super().bench_cell(bld, name, win, node, out, dynamic)
+            return {**plan, "s0": -1, "offset": -1.0, "scale": 2.0}
+        iu = bld.iu
+        params = dict(igain=win.alpha * iu, iunit=iu, s0=-1, eps=bld.latch_eps)
+        bld.bias(f"b{name}", f"bt{name}", win.up * iu)  # constant |beta| into the beta port
+        bld.instance(name, "bist_sym", node, f"bt{name}", out, **params)
+        return dict(subckt="bist_sym", s0=-1, params=params, input_node="xc", offset=0.0, scale=1.0)
+
+    def software_cell(self, win, x, s0):
+        """A one-channel BMRU layer with a constant threshold |beta| = win.up."""
+        layer = CellLayer("bmru", MirrorBank([[1.0]], [0.0]), [1.0], [s0],
+                          threshold=MirrorBank([[0.0]], [win.up]))
+        return run_layer(layer, np.asarray(x, np.float64)[None, :, None]).state[0, :, 0]
 
 
 register(Bmru())

@@ -3,6 +3,8 @@ s <- clip(s + sign(c), -K, K) when |c| >= |beta|. A mismatched ladder's rungs ar
 uneven: rung k > 0 at alpha * (f_P1 + ... + f_Pk), rung -k at -alpha * (f_N1 + ... + f_Nk)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..ir import IRError, check_finite
@@ -30,6 +32,9 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
 
 class Cmru(SignedKind):
     name = "cmru"
+    title = "CMRU ladder stage"
+    window_labels = ("c0+h", "c0−h")
+    has_ladder = True
     levels = (0.0, 1.0)   # of one ladder stage
     fields = {**SignedKind.fields, "ladder_k": "rungs per side (integer)",
               "ladder": "LadderDesign (units, s)", "ladder_scale": "per-stage factors (dimensionless)"}
@@ -76,9 +81,16 @@ class Cmru(SignedKind):
     def window(self, layer, channel, layer_index):
         d = layer.ladder
         alpha = float(layer.alpha[channel]) if channel is not None else 1.0
-        return CellWindow("cmru", d.c0 + d.h, d.c0 - d.h, 2 * d.h, self.levels, alpha,
+        return CellWindow(self.name, d.c0 + d.h, d.c0 - d.h, 2 * d.h, self.levels, alpha,
                           f"ladder stage (window c0 +- h = {d.c0:g} +- {d.h:g} units), shared by "
                           f"all {layer.n} ladders of the layer")
+
+    def software_cell(self, win, x, s0):
+        """The ladder stage as a first-quadrant cell; it sees its input directly (no
+        ReLU in front), so inputs and window are shifted into the first quadrant."""
+        x = np.asarray(x, np.float64)
+        shift = max(0.0, -float(x.min()), -win.down) + 1.0
+        return super().software_cell(replace(win, down=win.down + shift), x + shift, s0)
 
     def perturb(self, layer, rng, spec, factors):
         n_stages = 2 * layer.ladder_k

@@ -8,7 +8,7 @@ from ...errors import InputError
 from ..ir import IRError, check_positive
 from ..reference import apply_bank
 from ..windows import CellWindow
-from . import CellKind, register
+from . import CellKind, bench_width, register
 
 
 def behavioral(bld, p, layer, inputs, clk, first, noise):
@@ -38,6 +38,9 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
 
 class Schmitt(CellKind):
     name = "schmitt"
+    title = "first-quadrant cell"
+    window_labels = ("β2", "β1")
+    first_quadrant = True
     levels = (0.0, 1.0)
     fields = {"beta1": "units (lower threshold, > 0)", "delta": "units (hysteresis width, >= 0)"}
     implementations = {"behavioral": behavioral}
@@ -73,13 +76,19 @@ class Schmitt(CellKind):
             raise InputError(f"layer {layer_index} (schmitt): choose a channel 0..{layer.n - 1}")
         b1, d = float(layer.beta1[channel]), float(layer.delta[channel])
         note = "" if d > 0 else "width 0 (a comparator): errors are fractions of beta2 instead"
-        return CellWindow("schmitt", b1 + d, b1, d, self.levels, float(layer.alpha[channel]), note)
+        return CellWindow(self.name, b1 + d, b1, d, self.levels, float(layer.alpha[channel]), note)
 
     def perturb(self, layer, rng, spec, factors):
         beta2 = (np.asarray(layer.beta1) + np.asarray(layer.delta)) * factors(rng, spec["ithresh"], layer.n)
         delta = np.asarray(layer.delta) * factors(rng, spec["iwidth"], layer.n)
         delta = np.minimum(delta, beta2 * 0.999)      # keep beta1 > 0: a physical threshold
         layer.delta, layer.beta1 = delta.tolist(), (beta2 - delta).tolist()
+
+    def sweep_range(self, win, margin):
+        """From min(0, beta1 - 0.1 width) (0 as the cell sees it: below 0 only when
+        beta1 < 0.1 width, so that the down switch is resolved) to beta2 + margin widths."""
+        w = bench_width(win)
+        return min(0.0, win.down - 0.1 * w), win.up + margin * w
 
     def readout_level(self, layer, channel):
         return layer.alpha[channel]
