@@ -252,28 +252,6 @@ def check_positive(name: str, values, n: int, allow_zero: bool = False) -> None:
         raise IRError(f"{name}: bias currents must be {'>= 0' if allow_zero else '> 0'} (got {bad[0]:.4g})")
 
 
-def _filters(f: FilterBank, n_outputs: int, width: int, gain_max: float) -> None:
-    nf = f.n_filters
-    if nf < 1 or any(r not in (True, False) for r in f.resonant):
-        raise IRError("filters.resonant must be a non-empty list of booleans")
-    for name in ("tau_s", "coupling"):
-        arr = getattr(f, name)
-        if (len(arr) != n_outputs or any(len(row) != nf for row in arr)
-                or any(len(pair) != 2 for row in arr for pair in row)):
-            raise IRError(f"filters.{name} must be {n_outputs} x {nf} x 2")
-        flat = [v for row in arr for pair in row for v in pair]
-        check_finite(f"filters.{name}", flat)
-    if min(v for row in f.tau_s for pair in row for v in pair) <= 0:
-        raise IRError("filters.tau_s: time constants must be > 0 s")
-    for name in ("drive_u", "drive_v"):
-        bank = getattr(f, name)
-        if bank.n_out != n_outputs * nf:
-            raise IRError(f"filters.{name} must have {n_outputs * nf} rows")
-        check_bank(f"filters.{name}", bank, width, gain_max)
-    if not (math.isfinite(f.volts_per_unit) and f.volts_per_unit > 0):
-        raise IRError("filters.volts_per_unit must be > 0")
-
-
 def validate(ir: HardwareIR) -> None:
     """Raise IRError on the first problem: NaN, negative bias currents, gains out
     of range, inconsistent shapes, unsupported cells."""
@@ -313,7 +291,9 @@ def validate(ir: HardwareIR) -> None:
     if ir.readout_all:
         width = sum(layer.n for layer in ir.layers)
     if ir.filters is not None:
-        _filters(ir.filters, ir.n_outputs, width, gain_max)
+        from .kinds.filters import FILTERS
+
+        FILTERS.validate(ir.filters, ir.n_outputs, width, gain_max)
         width = ir.n_outputs * ir.filters.n_filters
     check_bank("readout", ir.readout, width, gain_max)
     if ir.readout.n_out != ir.n_outputs:

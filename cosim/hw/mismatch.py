@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import InputError
 from .kinds import get_kind
+from .kinds.filters import FILTERS
 from .kinds.cmru import LADDER_PARAMS  # noqa: F401  (re-exported)
 from .ir import HardwareIR, IRError, MirrorBank, mirror_banks, validate
 
@@ -69,11 +70,7 @@ def perturb_ir(ir: HardwareIR, p, seed: int) -> HardwareIR:
         get_kind(layer.kind).perturb(layer, rng, spec, _factors)
     out.readout = _bank(rng, out.readout, spec)
     if out.filters is not None:   # drawn last: models without filters keep their draws
-        f = out.filters
-        f.drive_u, f.drive_v = _bank(rng, f.drive_u, spec), _bank(rng, f.drive_v, spec)
-        tau, coup = np.asarray(f.tau_s), np.asarray(f.coupling)
-        f.tau_s = (tau * _factors(rng, spec["filter"], tau.shape)).tolist()
-        f.coupling = (coup * _factors(rng, spec["filter"], coup.shape)).tolist()
+        FILTERS.perturb(out.filters, rng, spec, _bank, _factors)
     out.mismatch = {"p": spec, "seed": int(seed)}
     # mismatch may push a gain just past the nominal realisable range: that is the physics
     widest = max(abs(v) for _, bank in mirror_banks(out) for row in bank.gains for v in row)

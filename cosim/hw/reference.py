@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .filters import run_filters
 from .ir import CellLayer, HardwareIR, MirrorBank
 from .kinds import get_kind
+from .kinds.filters import FILTERS
 
 
 def apply_bank(bank: MirrorBank, x: np.ndarray) -> np.ndarray:
@@ -75,7 +75,7 @@ def run_reference(ir: HardwareIR, x, noise=None) -> Reference:
     if ir.readout_all:
         h = np.concatenate([tr.output for tr in traces], axis=-1)
     if ir.filters is not None:
-        h = run_filters(ir.filters, h, ir.timing.dt_s)
+        h = FILTERS.run(ir.filters, h, ir.timing.dt_s)
     return Reference(apply_bank(ir.readout, h), traces)
 
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from ..errors import InputError
 from ..hw.kinds import get_kind
-from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, FilterBank, HardwareIR, MirrorBank, pulse_start_s
+from ..hw.kinds.filters import FILTERS
+from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, HardwareIR, MirrorBank, pulse_start_s
 from .circuit import GROUND, Circuit, Pulse, Pwl, Rectifier, SignGate, Subckt, Transient
 from .ladder import ladder_subckt
 from .library import behavioral_library
@@ -136,6 +137,14 @@ class _Builder:
         """A subcircuit instance; params are numbers (A, s) or integers."""
         self.c.instance(name, subckt, *nodes, **params)
 
+    def add(self, kind: str, name: str, *nodes: str, value=None, control=None) -> None:
+        """Any element of netlist.circuit (capacitor, resistor, vccs, cccs, ...); SI values."""
+        self.c.add(kind, name, *nodes, value=value, control=control)
+
+    def start_at_zero(self, node: str) -> None:
+        """Hold `node` at 0 V in the operating point (an integrator's state)."""
+        self.c.initial_zero.append(node)
+
     def bias(self, name: str, node: str, units: float) -> None:
         """A constant current of `units` (software units) into `node`."""
         self.c.isource(name, GROUND, node, float(units * self.iu))
@@ -164,57 +173,6 @@ class _Builder:
                     self.c.cccs(f"{prefix}_{i}_{j}", targets[i], GROUND, src, float(-gain))
             if bias != 0 or not any(row):  # a row with no weights keeps a (0 A) bias: its node stays driven
                 self.c.isource(f"{prefix}_b{i}", GROUND, targets[i], float(bias * self.iu))
-
-    def hold(self, p: str, inputs: list, levels: list) -> list:
-        """Each sensed readout input copied (unit mirror) into a clocked copy on the
-        last layer's clock; returns the sense sources of the copies. levels[j]: the
-        alpha of a first-quadrant cell output (0 or alpha: a `bist_latch_clk` copy with
-        its threshold at alpha/2, preset 0, switching at the same instant as the last
-        layer's cells), or None (signed or ladder levels: a `track_hold`)."""
-        clk = f"clk{len(self.ir.layers) - 1}"
-        tau = HOLD_TAU_FRAC * self.timing.pulse_width_s
-        out = []
-        for j, (src, alpha) in enumerate(zip(inputs, levels)):
-            self.c.cccs(f"{p}q{j}", GROUND, f"{p}q{j}", src, 1)
-            if alpha is not None:
-                self.c.instance(f"{p}qx{j}", "bist_latch_clk", f"{p}q{j}", clk, f"{p}qh{j}",
-                                igain=alpha * self.iu, ithresh=alpha / 2 * self.iu,
-                                iwidth=0, iunit=self.iu, s0=0)
-            else:
-                self.c.instance(f"{p}qx{j}", "track_hold", f"{p}q{j}", clk, f"{p}qh{j}",
-                                iunit=self.iu, tau=tau)
-            out.append(self.sense(f"{p}qh{j}", f"{p}qh{j}"))
-        return out
-
-    def filters(self, p: str, bank: FilterBank, inputs: list) -> list:
-        """Behavioral Gm-C readout filters driven by the sensed `inputs`; returns the
-        sense sources of the u states (units: u = G v(u) / i_unit)."""
-        G = self.iu / bank.volts_per_unit
-        nf = bank.n_filters
-        n = len(bank.drive_u.gains)
-        us = [f"{p}f{i // nf}_{i % nf}u" for i in range(n)]
-        vs = [f"{p}f{i // nf}_{i % nf}v" for i in range(n)]
-        res = [bank.resonant[i % nf] for i in range(n)]
-        self.bank(f"{p}fu", bank.drive_u, inputs, us)
-        drive_v = MirrorBank([row for row, r in zip(bank.drive_v.gains, res) if r],
-                             [b for b, r in zip(bank.drive_v.bias, res) if r])
-        self.bank(f"{p}fv", drive_v, inputs, [v for v, r in zip(vs, res) if r])
-        senses = []
-        for i, (u, v) in enumerate(zip(us, vs)):
-            j, k = divmod(i, nf)
-            (tu, tv), (kuv, kvu) = bank.tau_s[j][k], bank.coupling[j][k]
-            self.c.add("capacitor", f"{p}fcu{i}", u, GROUND, value=G * tu)
-            self.c.add("resistor", f"{p}fru{i}", u, f"{u}s", value=1.0 / G)
-            senses.append(self.sense(f"{u}s", f"{u}s"))
-            self.c.initial_zero.append(u)
-            if not res[i]:
-                continue
-            self.c.add("capacitor", f"{p}fcv{i}", v, GROUND, value=G * tv)
-            self.c.add("resistor", f"{p}frv{i}", v, GROUND, value=1.0 / G)
-            self.c.add("vccs", f"{p}fgu{i}", u, GROUND, v, GROUND, value=kuv * G)   # -k_uv G v(v) into u
-            self.c.add("vccs", f"{p}fgv{i}", GROUND, v, u, GROUND, value=kvu * G)   # +k_vu G v(u) into v
-            self.c.initial_zero.append(v)
-        return senses
 
     # -- whole model ------------------------------------------------------
     def copy(self, b: int, ir: HardwareIR, x: np.ndarray, noise=None) -> None:
@@ -246,8 +204,8 @@ class _Builder:
         if self.ir.readout_all:
             inputs = layer_outs
         if self.ir.filters is not None:
-            inputs = self.hold(p, inputs, levels)
-            inputs = self.filters(p, self.ir.filters, inputs)
+            build = FILTERS.implementation(self.implementation)
+            inputs = build(self, p, self.ir.filters, inputs, levels, f"clk{len(self.ir.layers) - 1}")
         outs = [f"{p}o{k}" for k in range(self.ir.n_outputs)]
         self.bank(f"{p}ro", self.ir.readout, inputs, outs)
         self.probes.outputs.append([current_vector(self.sense(n, n)) for n in outs])
