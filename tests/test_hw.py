@@ -115,3 +115,28 @@ def test_mirror_banks_lists_every_bank_once():
     assert summary["mirror_gain_range"] == pytest.approx([min(gains), max(gains)], rel=1e-9)
     drives = [abs(v) for b in (ir.filters.drive_u, ir.filters.drive_v) for row in b.gains for v in row if v]
     assert min(drives) < min(abs(v) for row in ir.layers[0].candidate.gains for v in row if v)
+
+
+def test_every_ir_field_declares_its_unit_and_arrays_live_in_memory():
+    """Typed fields with units; numeric lists are numpy arrays in memory, lists in JSON."""
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from cosim.hw.ir import CellLayer, FilterBank, HardwareIR, LadderDesign, MirrorBank, unit_of
+
+    for cls in (MirrorBank, LadderDesign, CellLayer, FilterBank, HardwareIR):
+        for f in dataclasses.fields(cls):
+            assert "unit" in f.metadata, f"{cls.__name__}.{f.name} has no unit"
+    assert unit_of(LadderDesign, "tau_s") == "s" and unit_of(MirrorBank, "bias") == "units"
+    path = Path(__file__).resolve().parents[1] / "netlists" / "schmitt_digits.hw.json"
+    ir = HardwareIR.load(path)
+    layer = ir.layers[0]
+    assert isinstance(layer.alpha, np.ndarray) and layer.candidate.gains.ndim == 2
+    assert ir.filters.resonant.dtype == bool and ir.filters.tau_s.shape[-1] == 2
+    layer.alpha = list(layer.alpha)                     # an assigned list becomes an array too
+    assert isinstance(layer.alpha, np.ndarray)
+    assert ir.to_json() == path.read_text() and json.loads(ir.to_json())["layers"][0]["alpha"]
+    assert ir == HardwareIR.load(path)

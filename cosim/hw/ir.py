@@ -5,6 +5,12 @@ Everything a circuit needs, in circuit units: currents in software units
 times in s. Dataclasses <-> JSON, versioned, validated on load. Netlists, the
 software reference and Monte Carlo read this, never torch modules.
 
+Every field declares its unit (`unit_of(cls, name)`; names without a suffix
+hold software units, `_s` seconds, `_a` amperes, `_v` volts). Numeric lists
+are float64 numpy arrays in memory (bools for `resonant`) and lists only in
+JSON; a value that is not a rectangular array of numbers is kept as given, so
+that validation names the field and the problem.
+
 Shapes: a `MirrorBank` maps n_in input currents to n_out output currents,
     out_i = sum_j gains[i][j] * in_j + bias[i]          (units)
 """
@@ -12,8 +18,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import InputError
 from .timing import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, Timing, pulse_start_s, schedule  # noqa: F401
@@ -41,11 +49,81 @@ class IRError(InputError):
     """An IR that cannot describe a circuit; the message names the field."""
 
 
-@dataclass
-class MirrorBank:
+def _unit(unit: str, **kw):
+    """A dataclass field that records its unit (and, for arrays, its dtype)."""
+    return field(metadata={"unit": unit, **kw.pop("meta", {})}, **kw)
+
+
+def _array(unit: str, dtype=np.float64, **kw):
+    return field(metadata={"unit": unit, "dtype": dtype}, **kw)
+
+
+def unit_of(cls, name: str) -> str:
+    """The unit of field `name` of an IR dataclass ("" = dimensionless or not a quantity)."""
+    return next(f.metadata["unit"] for f in fields(cls) if f.name == name)
+
+
+def _as_array(value, dtype):
+    """`value` as a numpy array of `dtype`, or unchanged when it is not a
+    rectangular array of numbers (validation then names the problem)."""
+    if value is None or isinstance(value, np.ndarray):
+        return value
+    try:
+        arr = np.array(value, dtype=dtype)
+    except (ValueError, TypeError):
+        return value
+    if dtype is np.float64 and not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                       for v in _flat(value)):
+        return value                   # strings, bools, None: validation reports them
+    return arr
+
+
+def _array_fields(cls) -> dict:
+    cache = cls.__dict__.get("_dtypes")
+    if cache is None:
+        cache = {f.name: f.metadata["dtype"] for f in fields(cls) if "dtype" in f.metadata}
+        cls._dtypes = cache
+    return cache
+
+
+def _flat(value):
+    for v in value:
+        if isinstance(v, (list, tuple, np.ndarray)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def plain(obj):
+    """An IR object as plain JSON data: dataclasses -> dicts, arrays -> lists."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: plain(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    return obj
+
+
+class _ArrayData:
+    """Base of IR dataclasses with array fields: a list given to (or assigned to)
+    an array field becomes a numpy array; equality by value."""
+
+    def __setattr__(self, name, value):
+        dtype = _array_fields(type(self)).get(name)
+        object.__setattr__(self, name, value if dtype is None else _as_array(value, dtype))
+
+    def __eq__(self, other):
+        return type(self) is type(other) and plain(self) == plain(other)
+
+
+@dataclass(eq=False)
+class MirrorBank(_ArrayData):
     """Weighted current sums: gains (n_out x n_in), bias currents (n_out,) in units."""
-    gains: list
-    bias: list
+    gains: np.ndarray = _array("dimensionless (current gain)")
+    bias: np.ndarray = _array("units")
 
     @property
     def n_out(self) -> int:
@@ -53,21 +131,21 @@ class MirrorBank:
 
     @property
     def n_in(self) -> int:
-        return len(self.gains[0]) if self.gains else 0
+        return len(self.gains[0]) if len(self.gains) else 0
 
 
 @dataclass
 class LadderDesign:
     """CMRU ladder stage design (SPEC 3.4), currents in units, tau in s."""
-    c0: float = 1.0
-    h: float = 0.25
-    w: float = 1.0 / 3.0
-    a: float = 1.0 / 6.0
-    tau_s: float = 2e-3
+    c0: float = _unit("units", default=1.0)
+    h: float = _unit("units", default=0.25)
+    w: float = _unit("units", default=1.0 / 3.0)
+    a: float = _unit("units", default=1.0 / 6.0)
+    tau_s: float = _unit("s", default=2e-3)
 
 
-@dataclass
-class CellLayer:
+@dataclass(eq=False)
+class CellLayer(_ArrayData):
     """One layer of cells.
 
     bmru/cmru: c = candidate(x), beta = threshold(x), z = H(|c| - |beta|).
@@ -76,26 +154,26 @@ class CellLayer:
     The kind (a plug-in of `hw.kinds`, by name) owns and validates its own fields
     (threshold; beta1, delta; ladder_k, ladder, ladder_scale) and its equations.
     """
-    kind: str
-    candidate: MirrorBank
-    alpha: list
-    init_state: list
-    threshold: MirrorBank | None = None
-    beta1: list | None = None
-    delta: list | None = None
-    ladder_k: int | None = None
-    ladder: LadderDesign | None = None
+    kind: str = _unit("")
+    candidate: MirrorBank = _unit("mirror bank")
+    alpha: np.ndarray = _array("units (output current per unit of state)")
+    init_state: np.ndarray = _array("state (kind's levels or rungs)")
+    threshold: MirrorBank | None = _unit("mirror bank", default=None)
+    beta1: np.ndarray | None = _array("units", default=None)
+    delta: np.ndarray | None = _array("units", default=None)
+    ladder_k: int | None = _unit("rungs per side", default=None)
+    ladder: LadderDesign | None = _unit("ladder design", default=None)
     # per channel: None, or per-stage factors {param: [2K floats, P1..PK, N1..NK]}
     # for alpha, c0, h, w, a, tau (stage mismatch of the ladder circuit)
-    ladder_scale: list | None = None
+    ladder_scale: list | None = _unit("dimensionless factors", default=None)
 
     @property
     def n(self) -> int:
         return self.candidate.n_out
 
 
-@dataclass
-class FilterBank:
+@dataclass(eq=False)
+class FilterBank(_ArrayData):
     """Continuous-time readout filters (behavioral Gm-C, SPEC-style first/second order).
 
     One filter instance per (output j, filter k), n_filters per output, index
@@ -113,12 +191,12 @@ class FilterBank:
     volts_per_unit: the state voltage scale of the behavioral model (V per unit).
     The state (u, v) is read at the end of each step (see `output_phase`).
     """
-    resonant: list
-    tau_s: list
-    coupling: list
-    drive_u: MirrorBank
-    drive_v: MirrorBank
-    volts_per_unit: float = 0.01
+    resonant: np.ndarray = _array("bool (second order)", dtype=bool)
+    tau_s: np.ndarray = _array("s")
+    coupling: np.ndarray = _array("dimensionless")
+    drive_u: MirrorBank = _unit("mirror bank")
+    drive_v: MirrorBank = _unit("mirror bank")
+    volts_per_unit: float = _unit("V per unit", default=0.01)
 
     @property
     def n_filters(self) -> int:
@@ -127,25 +205,28 @@ class FilterBank:
 
 @dataclass
 class HardwareIR:
-    name: str
-    n_inputs: int
-    n_outputs: int
-    layers: list
-    readout: MirrorBank
-    proj: MirrorBank | None = None
-    pool: str = "last"
-    readout_all: bool = False             # the readout sees every layer's outputs (layer order)
-    filters: FilterBank | None = None     # readout through continuous-time filters
-    timing: Timing = field(default_factory=Timing)
-    quantization: dict = field(default_factory=dict)
-    mismatch: dict | None = None          # {"p": ..., "seed": ...} when perturbed
-    task: dict | None = None              # the task the model was trained on
-    source: str = ""                      # checkpoint it came from
-    schema_version: int = IR_VERSION
+    name: str = _unit("")
+    n_inputs: int = _unit("count")
+    n_outputs: int = _unit("count")
+    layers: list = _unit("CellLayer per layer")
+    readout: MirrorBank = _unit("mirror bank")
+    proj: MirrorBank | None = _unit("mirror bank", default=None)
+    pool: str = _unit("", default="last")
+    readout_all: bool = _unit("", default=False)    # the readout sees every layer's outputs (layer order)
+    filters: FilterBank | None = _unit("filter bank", default=None)  # readout through continuous-time filters
+    timing: Timing = _unit("timing (s, A, V)", default_factory=Timing)
+    quantization: dict = _unit("", default_factory=dict)
+    mismatch: dict | None = _unit("", default=None)  # {"p": ..., "seed": ...} when perturbed
+    task: dict | None = _unit("", default=None)      # the task the model was trained on
+    source: str = _unit("", default="")              # checkpoint it came from
+    schema_version: int = _unit("", default=IR_VERSION)
+
+    __eq__ = _ArrayData.__eq__
 
     # ---- JSON ----
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Plain data (lists, no arrays), as the JSON file holds it."""
+        return plain(self)
 
     def to_json(self) -> str:
         """JSON text, floats at SIGNIFICANT_DIGITS significant digits."""
@@ -224,9 +305,13 @@ def mirror_banks(ir: "HardwareIR"):
 # ---- validation ----
 
 def check_finite(name: str, values) -> None:
-    flat = values if not values or not isinstance(values[0], list) else [v for row in values for v in row]
-    for v in flat:
-        if not isinstance(v, (int, float)) or not math.isfinite(v):
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        bad = values[~np.isfinite(values)]
+        if bad.size:
+            raise IRError(f"{name} holds a non-finite or non-numeric value ({float(bad[0])!r})")
+        return
+    for v in _flat(values):
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
             raise IRError(f"{name} holds a non-finite or non-numeric value ({v!r})")
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from .ir import HardwareIR
+
+if TYPE_CHECKING:
+    from .ir import HardwareIR
 
 IR_SUFFIX = ".hw.json"
 
@@ -20,7 +23,7 @@ IR_SUFFIX = ".hw.json"
 @dataclass
 class Source:
     """An IR with what it was made from. model/doc: the checkpoint (None for an IR file)."""
-    ir: HardwareIR
+    ir: "HardwareIR"
     task: object                  # models.tasks.TaskData (held-out split of ir's task)
     model: object | None = None   # models.stack.Model in eval mode
     doc: dict | None = None       # the checkpoint's config.json
@@ -40,8 +43,10 @@ def _from_checkpoint(folder: Path, bits: int) -> tuple:
     return model, doc, ir
 
 
-def load_ir(path, bits: int = 6) -> HardwareIR:
+def load_ir(path, bits: int = 6) -> "HardwareIR":
     """HardwareIR from a checkpoint folder (quantized to `bits`) or a `.hw.json` IR file."""
+    from .ir import HardwareIR
+
     p = Path(path)
     if p.is_dir():
         return _from_checkpoint(p, bits)[2]
