@@ -40,10 +40,11 @@ def hold(bld, p: str, inputs: list, levels: list, clk: str) -> list:
 
 
 def behavioral(bld, p: str, bank, inputs: list, levels: list, clk: str) -> list:
-    """Clocked copies of the inputs (`hold`), then behavioral Gm-C filters: per
-    state a capacitor C = G tau, a leak G (the u leak through a 0 V sense source:
-    its current is the state u) and the coupling transconductors, G = i_unit /
-    volts_per_unit; states start at 0 V. Returns the sense sources of the u states."""
+    """Clocked copies of the inputs (`hold`), then the library's Gm-C filters
+    (`gmc_lp`, `gmc_res` in circuits/cosim.lib: per state a capacitor C = G tau,
+    a leak G, the u leak through a 0 V sense source whose current is the state
+    u, and the coupling transconductors), G = i_unit / volts_per_unit; states
+    start at 0 V. Returns the sense sources of the u states."""
     inputs = hold(bld, p, inputs, levels, clk)
     G = bld.iu / bank.volts_per_unit
     nf = bank.n_filters
@@ -59,17 +60,15 @@ def behavioral(bld, p: str, bank, inputs: list, levels: list, clk: str) -> list:
     for i, (u, v) in enumerate(zip(us, vs)):
         j, k = divmod(i, nf)
         (tu, tv), (kuv, kvu) = bank.tau_s[j][k], bank.coupling[j][k]
-        bld.add("capacitor", f"{p}fcu{i}", u, "0", value=G * tu)
-        bld.add("resistor", f"{p}fru{i}", u, f"{u}s", value=1.0 / G)
+        if res[i]:
+            bld.instance(f"{p}f{i}", "gmc_res", u, f"{u}s", v, c_u=G * tu, c_v=G * tv, g=G,
+                         kuv=kuv, kvu=kvu)
+        else:
+            bld.instance(f"{p}f{i}", "gmc_lp", u, f"{u}s", c=G * tu, g=G)
         senses.append(bld.sense(f"{u}s", f"{u}s"))
         bld.start_at_zero(u)
-        if not res[i]:
-            continue
-        bld.add("capacitor", f"{p}fcv{i}", v, "0", value=G * tv)
-        bld.add("resistor", f"{p}frv{i}", v, "0", value=1.0 / G)
-        bld.add("vccs", f"{p}fgu{i}", u, "0", v, "0", value=kuv * G)   # -k_uv G v(v) into u
-        bld.add("vccs", f"{p}fgv{i}", "0", v, u, "0", value=kvu * G)   # +k_vu G v(u) into v
-        bld.start_at_zero(v)
+        if res[i]:
+            bld.start_at_zero(v)
     return senses
 
 
