@@ -127,11 +127,16 @@ class MirrorBank(_ArrayData):
 
     @property
     def n_out(self) -> int:
-        return len(self.gains)
+        """Rows (a leading draw axis of a batched bank, engine.draws, is not counted)."""
+        g = self.gains
+        return g.shape[-2] if isinstance(g, np.ndarray) and g.ndim >= 2 else len(g)
 
     @property
     def n_in(self) -> int:
-        return len(self.gains[0]) if len(self.gains) else 0
+        g = self.gains
+        if isinstance(g, np.ndarray) and g.ndim >= 2:
+            return g.shape[-1]
+        return len(g[0]) if len(g) else 0
 
 
 @dataclass

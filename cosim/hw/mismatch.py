@@ -51,29 +51,17 @@ def _factors(rng, p: float, shape) -> np.ndarray:
 def _bank(rng, bank: MirrorBank, spec) -> MirrorBank:
     g = np.asarray(bank.gains, np.float64)
     b = np.asarray(bank.bias, np.float64)
-    return MirrorBank((g * _factors(rng, spec["gain"], g.shape)).tolist(),
-                      (b * _factors(rng, spec["bias"], b.shape)).tolist())
+    return MirrorBank(g * _factors(rng, spec["gain"], g.shape), b * _factors(rng, spec["bias"], b.shape))
 
 
 def perturb_ir(ir: HardwareIR, p, seed: int) -> HardwareIR:
     """A new IR with every device parameter drawn with mismatch p (see module doc)."""
     spec = mismatch_spec(p)
-    rng = np.random.default_rng(seed)
     out = copy.deepcopy(ir)
-    if out.proj is not None:
-        out.proj = _bank(rng, out.proj, spec)
-    for layer in out.layers:
-        layer.candidate = _bank(rng, layer.candidate, spec)
-        if layer.threshold is not None:
-            layer.threshold = _bank(rng, layer.threshold, spec)
-        layer.alpha = (np.asarray(layer.alpha) * _factors(rng, spec["igain"], layer.n)).tolist()
-        get_kind(layer.kind).perturb(layer, rng, spec, _factors)
-    out.readout = _bank(rng, out.readout, spec)
-    if out.filters is not None:   # drawn last: models without filters keep their draws
-        FILTERS.perturb(out.filters, rng, spec, _bank, _factors)
+    draw_into(out, np.random.default_rng(seed), spec)
     out.mismatch = {"p": spec, "seed": int(seed)}
     # mismatch may push a gain just past the nominal realisable range: that is the physics
-    widest = max(abs(v) for _, bank in mirror_banks(out) for row in bank.gains for v in row)
+    widest = max(float(np.abs(bank.gains).max(initial=0.0)) for _, bank in mirror_banks(out))
     out.quantization = {**out.quantization,
                         "gain_max": max(float(out.quantization.get("gain_max", 0.0)), widest)}
     try:
@@ -81,3 +69,20 @@ def perturb_ir(ir: HardwareIR, p, seed: int) -> HardwareIR:
     except IRError as exc:
         raise IRError(f"mismatch draw (seed {seed}) gave an invalid circuit: {exc}") from None
     return out
+
+
+def draw_into(out: HardwareIR, rng, spec: dict) -> None:
+    """Multiply every device parameter of `out` by its mismatch factor, in place, in
+    the one fixed order of draws (rng: a numpy Generator, or any object with the
+    same `normal(loc, scale, shape)`, e.g. one that stacks several seeds' draws)."""
+    if out.proj is not None:
+        out.proj = _bank(rng, out.proj, spec)
+    for layer in out.layers:
+        layer.candidate = _bank(rng, layer.candidate, spec)
+        if layer.threshold is not None:
+            layer.threshold = _bank(rng, layer.threshold, spec)
+        layer.alpha = np.asarray(layer.alpha) * _factors(rng, spec["igain"], layer.n)
+        get_kind(layer.kind).perturb(layer, rng, spec, _factors)
+    out.readout = _bank(rng, out.readout, spec)
+    if out.filters is not None:   # drawn last: models without filters keep their draws
+        FILTERS.perturb(out.filters, rng, spec, _bank, _factors)

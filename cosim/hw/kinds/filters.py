@@ -110,8 +110,8 @@ class ReadoutFilters:
         """Mismatch in place: drive banks (bank(rng, b, spec)), then time constants and couplings."""
         f.drive_u, f.drive_v = bank(rng, f.drive_u, spec), bank(rng, f.drive_v, spec)
         tau, coup = np.asarray(f.tau_s), np.asarray(f.coupling)
-        f.tau_s = (tau * factors(rng, spec["filter"], tau.shape)).tolist()
-        f.coupling = (coup * factors(rng, spec["filter"], coup.shape)).tolist()
+        f.tau_s = tau * factors(rng, spec["filter"], tau.shape)
+        f.coupling = coup * factors(rng, spec["filter"], coup.shape)
 
     def implementation(self, name: str = "behavioral"):
         from ...errors import InputError

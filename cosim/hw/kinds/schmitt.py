@@ -82,7 +82,7 @@ class Schmitt(CellKind):
         beta2 = (np.asarray(layer.beta1) + np.asarray(layer.delta)) * factors(rng, spec["ithresh"], layer.n)
         delta = np.asarray(layer.delta) * factors(rng, spec["iwidth"], layer.n)
         delta = np.minimum(delta, beta2 * 0.999)      # keep beta1 > 0: a physical threshold
-        layer.delta, layer.beta1 = delta.tolist(), (beta2 - delta).tolist()
+        layer.delta, layer.beta1 = delta, beta2 - delta
 
     def sweep_range(self, win, margin):
         """From min(0, beta1 - 0.1 width) (0 as the cell sees it: below 0 only when
