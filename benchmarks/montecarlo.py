@@ -25,7 +25,7 @@ import numpy as np
 from cosim.hw import HardwareIR
 from cosim.hw.mismatch import perturb_ir
 from cosim.models.recipe import task_from_config
-from cosim.montecarlo.job import draw_noise
+from cosim.montecarlo.job import layer_noise
 from cosim.montecarlo.runner import auto_batch, run_study
 from cosim.netlist.builder import build_netlist
 from cosim.spice import run_netlist
@@ -45,7 +45,7 @@ def ngspice_seconds(ir, M: int) -> float:
     """Best-of-3 ngspice wall time for M perturbed copies of one held-out sequence."""
     x = task_from_config({"task": ir.task}).x_test[:1].astype(np.float64)
     irs = [perturb_ir(ir, 0.05, seed) for seed in range(M)]
-    noise = [draw_noise(ir, 100 + seed, x.shape[:2], 0.02) for seed in range(M)]
+    noise = [layer_noise(ir, 100 + seed, x.shape[:2], 0.02) for seed in range(M)]
     net = build_netlist(irs, np.concatenate([x] * M),
                         noise=[np.concatenate([nz[l] for nz in noise]) for l in range(len(ir.layers))])
     best = float("inf")

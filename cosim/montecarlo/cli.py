@@ -42,11 +42,19 @@ def _cmd(args) -> None:
 
     kw = dict(runs=args.runs, noise_na=args.noise, sequences=args.sequences, batch=args.batch,
               workers=args.workers, seed=args.seed, resume=args.resume, scheduler=args.scheduler,
-              timeout_s=args.timeout, bits=args.bits, progress=not args.quiet)
+              timeout_s=args.timeout, bits=args.bits, progress=not args.quiet, engine=args.engine,
+              device=args.device)
     if len(args.mismatch) == 1:
-        s = run_study(args.model, args.out, mismatch=args.mismatch[0], **kw)
+        s = run_study(args.model, args.out, mismatch=args.mismatch[0], spot_check=args.spot_check, **kw)
         print(_line(s))
         failed = s["failed"]
+        spot = s.get("spot_check")
+        if spot is not None:
+            print(f"spot check: {len(spot['runs'])} run(s) re-simulated in ngspice, "
+                  f"{spot['disagreements']} real state difference(s)")
+            if spot["disagreements"]:
+                raise CheckFailed(f"spot check: the fast engine and ngspice differ on "
+                                  f"{spot['disagreements']} state(s) outside ties (summary.json in {args.out})")
     else:
         points = run_sweep(args.model, args.out, args.mismatch, **kw)
         for pt in points:
@@ -94,6 +102,12 @@ def add_cli(sub):
     p.add_argument("--timeout", type=at.timeout_s, default=300.0, help="ngspice time limit per netlist (s, > 0)")
     p.add_argument("--bits", type=at.bits, default=6)
     p.add_argument("--seed", type=at.seed, default=0, help="root seed of every mismatch/noise draw")
+    p.add_argument("--engine", choices=["ngspice", "fast"], default="ngspice",
+                   help="ngspice netlists (default) or the batched fast engine (cosim.engine; refuses "
+                        "per-stage ladder mismatch, which it does not model yet)")
+    p.add_argument("--spot-check", type=at.int_range(0), default=0,
+                   help="re-simulate this many random runs in ngspice and compare (fails on a difference)")
+    p.add_argument("--device", default="cpu", help="torch device of the fast engine (cpu, cuda)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd)
     return p

@@ -33,6 +33,7 @@ from ..hw.reference import score_outputs
 from ..hw.source import load_source
 from ..spice import SpiceError
 from . import study
+from .fast_job import run_batch_fast, spot_check
 from .job import failed_records, init_worker, worker_batch
 from .seeds import run_seeds
 from .store import RunStore, write_csv
@@ -44,6 +45,8 @@ NOISE_MAX_NA = 10.0              # largest --noise: 10x the unit current (1 nA) 
 WORKER_DEATHS_PER_BATCH = 3      # a batch whose pool broke this often is recorded as failed
 CONNECT_TIMEOUT_S = 5.0          # Dask scheduler connect timeout (s)
 STOP_WAIT_S = 5.0                # how long a stopped worker may take to clean up (s)
+ENGINES = ("ngspice", "fast")    # --engine: ngspice netlists, or the batched engine (cosim.engine)
+FAST_CHUNK = 250                 # runs per fast-engine call (memory: draws x sequences x steps x cells)
 
 
 def auto_batch(cells: int, sequences: int, runs: int | None = None, workers: int = 1,
@@ -71,13 +74,14 @@ def check_study_args(runs, sequences, workers, batch, noise_na, timeout_s) -> No
         raise InputError(f"--timeout must be a number of seconds > 0, got {timeout_s}")
 
 
-def _nominal(ir, x, y, kind, out: Path, timeout_s):
+def _nominal(ir, x, y, kind, out: Path, timeout_s, engine: str = "ngspice"):
     path = out / study.NOMINAL_FILE
     if path.exists():
         data = np.load(path, allow_pickle=False)
         return [data[f"l{l}"] for l in range(len(ir.layers))], float(data["score"])
     try:
-        sim = simulate(ir, x, backend="ngspice", timeout_s=timeout_s)
+        sim = (simulate(ir, x, backend="fast") if engine == "fast" else
+               simulate(ir, x, backend="ngspice", timeout_s=timeout_s))
         states, outputs = sim.states, sim.outputs
     except SpiceError as exc:          # one line; the study holds no run, a rerun starts afresh
         lines = str(exc).splitlines() or [type(exc).__name__]
@@ -222,25 +226,39 @@ def _load_case(model_dir, sequences: int, bits: int):
 def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: float = 0.0,
               sequences: int = 8, batch: int | None = None, workers: int = 2, seed: int = 0,
               resume: bool = False, scheduler: str | None = None, timeout_s: float = 300.0,
-              bits: int = 6, progress: bool = True) -> dict:
+              bits: int = 6, progress: bool = True, engine: str = "ngspice", spot_check: int = 0,
+              device: str = "cpu") -> dict:
     """Run (or continue) a Monte-Carlo study; returns the summary dict.
 
     batch: runs per netlist (default 1: one model copy per netlist). noise_na:
     input-current noise std per step in units of 1 nA, in [0, NOISE_MAX_NA].
-    timeout_s: ngspice wall-clock limit per netlist (s). Runs without a
+    timeout_s: ngspice wall-clock limit per netlist (s). engine: "ngspice"
+    (each run's netlists in the worker pool or on Dask) or "fast" (the batched
+    engine, in this process, on `device`); spot_check: that many random runs
+    re-simulated in ngspice and compared state by state (summary
+    "spot_check"; any real difference is a failed check). Runs without a
     successful record (never run, or failed) are run; the summary counts each
     run once. Bad arguments, a folder that is not a study, a locked or changed
     study: InputError.
     """
     check_study_args(runs, sequences, workers, batch, noise_na, timeout_s)
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if not 0 <= spot_check <= runs:
+        raise InputError(f"--spot-check must be in 0..{runs} (the study's runs), got {spot_check}")
     p = mismatch_spec(mismatch)
     out = Path(out_dir)
     study.check_folder(out)
     ir, x, y, kind = _load_case(model_dir, sequences, bits)
+    if engine == "fast":                 # what the engine cannot model is refused before any work
+        from ..engine.draws import draw_batch
+        from ..engine.model import FastModel
+
+        FastModel(draw_batch(ir, p, [seed]))
     params = {"model": os.path.abspath(model_dir),
               "model_sha256": study.model_sha256(ir.to_dict(), x, y), "runs": runs,
               "mismatch": p, "noise_na": noise_na, "sequences": sequences, "seed": seed,
-              "bits": bits}
+              "bits": bits, "engine": engine}
     study.make_folder(out)
     with study.StudyLock(out), _sigterm_as_interrupt():
         study.check_folder(out)
@@ -249,36 +267,49 @@ def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: f
         try:
             return _run_locked(ir, x, y, kind, out, params, scratch, batch=batch or 1,
                                workers=workers, scheduler=scheduler, timeout_s=timeout_s,
-                               progress=progress)
+                               progress=progress, spot=spot_check, device=device)
         finally:
             study.remove_scratch(out)
 
 
 def _run_locked(ir, x, y, kind, out: Path, params: dict, scratch: Path, *, batch: int,
-                workers: int, scheduler, timeout_s: float, progress: bool) -> dict:
+                workers: int, scheduler, timeout_s: float, progress: bool, spot: int = 0,
+                device: str = "cpu") -> dict:
     """The study proper, under the study lock: pending runs, then the summary files."""
-    conn = _connect(scheduler, workers) if scheduler else None
+    fast = params["engine"] == "fast"
+    conn = _connect(scheduler, workers) if scheduler and not fast else None
     try:
-        nominal_states, nominal_score = _nominal(ir, x, y, kind, out, timeout_s)
+        nominal_states, nominal_score = _nominal(ir, x, y, kind, out, timeout_s, params["engine"])
         store = RunStore(out / study.RUNS_FILE)
         store.repair()
         ok = {r["run"] for r in store.load(warn=True) if r.get("ok")}
         seeds = run_seeds(params["seed"], params["runs"])
         pending = [(i, *seeds[i]) for i in range(params["runs"]) if i not in ok]
-        chunks = [pending[i:i + batch] for i in range(0, len(pending), batch)]
         p, noise_na = params["mismatch"], params["noise_na"]
-        jobs = [(ir.to_dict(), chunk, p, noise_na, x, y, kind, nominal_states, timeout_s)
-                for chunk in chunks]
-        if jobs:
-            batches = (_dask_batches(conn[0], jobs) if conn else
-                       _local_batches(workers, jobs, scratch))
+        if fast:
+            size = FAST_CHUNK
+            batches = (run_batch_fast(ir.to_dict(), pending[i:i + size], p, noise_na, x, y, kind,
+                                      nominal_states, device) for i in range(0, len(pending), size))
             _consume(batches, store, params["runs"], len(ok), progress)
+        else:
+            chunks = [pending[i:i + batch] for i in range(0, len(pending), batch)]
+            jobs = [(ir.to_dict(), chunk, p, noise_na, x, y, kind, nominal_states, timeout_s)
+                    for chunk in chunks]
+            if jobs:
+                batches = (_dask_batches(conn[0], jobs) if conn else
+                           _local_batches(workers, jobs, scratch))
+                _consume(batches, store, params["runs"], len(ok), progress)
     finally:
         _close(conn)
     records = [r for r in store.load() if r["run"] < params["runs"]]
     summary = summarize(records, nominal_score, kind)
     summary.update({"batch": batch, "workers": workers,
-                    "scheduler": scheduler or "local pool", **params})
+                    "scheduler": "in process" if fast else (scheduler or "local pool"), **params})
+    if spot:
+        rng = np.random.default_rng([params["seed"], 0x5C])
+        chosen = [records[int(k)] for k in rng.choice(len(records), size=min(spot, len(records)), replace=False)]
+        summary["spot_check"] = spot_check(ir, [(r["run"], r["mismatch_seed"], r["noise_seed"]) for r in chosen],
+                                           params["mismatch"], params["noise_na"], x, timeout_s, device)
     write_csv(records, out / "runs.csv")
     study.write_json(out / "summary.json", summary)
     from ..plots.montecarlo import plot_study

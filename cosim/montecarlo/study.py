@@ -37,7 +37,7 @@ PROBE_FILE = ".write_test"
 RUNS_FILE = "runs.jsonl"
 NOMINAL_FILE = "nominal.npz"
 # parameters that must match on --resume ("model" is informative: the hash decides)
-IDENTITY = ("model_sha256", "runs", "mismatch", "noise_na", "sequences", "seed", "bits")
+IDENTITY = ("model_sha256", "runs", "mismatch", "noise_na", "sequences", "seed", "bits", "engine")
 
 
 def model_sha256(ir_dict: dict, x, y) -> str:
@@ -145,6 +145,7 @@ def open_study(out: Path, params: dict, resume: bool) -> None:
         if old.get("model_sha256") != params["model_sha256"]:
             raise InputError(f"{out}: the model has changed since this study was started "
                              f"(content hash differs); use another --out")
+        old.setdefault("engine", "ngspice")          # studies started before --engine existed
         diff = [k for k in IDENTITY if old.get(k) != params[k]]
         if diff:
             raise InputError(f"{out}: --resume with different parameters ({', '.join(diff)}); "
