@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_cmd_demo)
 
     from .montecarlo.cli import add_cli as add_montecarlo
+    from .montecarlo.yield_study import add_cli as add_yield
     from .verify.fixedpoints import add_cli as add_fixedpoints
     from .verify.hysteresis import add_cli as add_hysteresis
     from .verify.noise import add_cli as add_noise
@@ -171,10 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_montecarlo(sub)
     add_noise(sub)
     add_rerun(sub)
+    add_yield(sub)
     return p
 
 
-PATH_ARGS = ("model", "models", "out", "json", "inputs", "scheduler", "netlist")
+PATH_ARGS = ("model", "models", "out", "json", "inputs", "scheduler", "netlist", "plot")
 
 
 def _preflight(args) -> None:

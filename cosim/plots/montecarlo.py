@@ -21,7 +21,8 @@ def plot_study(records: list, summary: dict, out: Path) -> None:
     soft = [r["software_score"] for r in ok]
     bins = np.linspace(min(circ + soft), max(circ + soft) + 1e-9, 25)
     ax.hist(soft, bins=bins, alpha=0.5, label="software (same perturbed IR)")
-    ax.hist(circ, bins=bins, histtype="step", lw=2, label="circuit (ngspice)")
+    engine = "fast engine" if summary.get("engine") == "fast" else "ngspice"
+    ax.hist(circ, bins=bins, histtype="step", lw=2, label=f"circuit ({engine})")
     ax.axvline(summary["nominal_circuit_score"], color="k", ls="--", label="nominal circuit")
     ax.set_xlabel(f"task {summary['metric']} on {summary['sequences']} held-out sequences")
     ax.set_ylabel("runs")
