@@ -10,9 +10,9 @@ sequences at once: tensors (draws, sequences, time, channels), float64.
 
     draws.py   mismatch draws of many seeds stacked on a leading axis (the same
                numbers as hw.mismatch.perturb_ir for each seed)
+    stack.py   separate IRs of one model as one batched IR
     model.py   FastModel: the batched IR and its evaluation
-
-Not modelled (refused with an InputError naming it): per-stage ladder
-mismatch (`ladder_scale` factors other than 1), whose DPI / coupling /
-pulse dynamics decide wrong rungs in ngspice; run those in ngspice.
+    ladder.py  CMRU ladders with per-stage mismatch, integrated in time (latches,
+               DPIs, neighbour coupling, the clocked update), where the discrete
+               counter no longer describes the circuit
 """

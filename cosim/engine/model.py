@@ -7,8 +7,9 @@ float64, on `device` ("cpu", "cuda", ...). The cell equations follow the
 kind's decision form (hw.kinds): first-quadrant cells switch high above
 beta2 = beta1 + delta and low below beta1 on c = ReLU(candidate(ReLU(x)));
 signed cells move when |c| >= |beta|: to sign(c) (bmru) or one rung towards
-it, clipped to +-K (a ladder kind). Readout filters: the exact zero-order-hold
-recursion of hw.filters per draw.
+it, clipped to +-K (a ladder kind; with per-stage mismatch the ladder is
+integrated in time instead, engine.ladder). Readout filters: the exact
+zero-order-hold recursion of hw.filters per draw.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..errors import InputError
 from ..hw.filters import discretize, state_matrices
 from ..hw.ir import HardwareIR
 from ..hw.kinds import get_kind
+from .ladder import run_ladders, stage_factors
 
 
 class _Tensors:
@@ -49,7 +51,9 @@ def _apply(bank, h: torch.Tensor) -> torch.Tensor:
 class FastModel:
     """The IR's discrete circuit map, batched over draws and sequences (module doc)."""
 
-    def __init__(self, ir: HardwareIR, device: str = "cpu"):
+    def __init__(self, ir: HardwareIR, device: str = "cpu", ideal_ladders: bool = False):
+        """ideal_ladders: count rungs with the discrete map even under per-stage ladder
+        mismatch (the software cell of the same draw) instead of the ladder in time."""
         self.ir = ir
         self.device = torch.device(device)
         P = _Tensors(self.device)
@@ -57,11 +61,6 @@ class FastModel:
         self.layers = []
         for i, layer in enumerate(ir.layers):
             kind = get_kind(layer.kind)
-            if kind.has_ladder and layer.ladder_scale and any(
-                    np.any(np.asarray(v) != 1.0) for ch in layer.ladder_scale for v in (ch or {}).values()):
-                raise InputError(f"fast engine: layer {i} has per-stage ladder mismatch, whose ladder "
-                                 "dynamics it does not model; simulate it with the ngspice backend "
-                                 "(or draw with ladder mismatch 0)")
             if kind.first_quadrant:
                 rule = "first_quadrant"
             elif kind.has_ladder:
@@ -78,6 +77,10 @@ class FastModel:
             else:
                 entry["thr"] = P.bank(layer.threshold)
                 entry["K"] = layer.ladder_k
+            if rule == "ladder":
+                factors = stage_factors(layer, 1)   # per-stage mismatch: the ladder in time
+                if not ideal_ladders and any(np.any(v != 1.0) for v in factors.values()):  # in time
+                    entry["ladder"] = (layer, factors, i)
             self.layers.append(entry)
         self.readout = P.bank(ir.readout)
         self.filters = None if ir.filters is None else self._filters(ir.filters, P)
@@ -102,6 +105,11 @@ class FastModel:
                 Phi[d, i, :m, :m], Gam[d, i, :m, :m] = Pm, Gm
         return {"u": P.t(f.drive_u.gains, 2), "v": P.t(f.drive_v.gains, 2),
                 "Phi": torch.as_tensor(Phi, device=self.device), "Gam": torch.as_tensor(Gam, device=self.device)}
+
+    @property
+    def ladder_dynamics(self) -> bool:
+        """Whether some layer is integrated in time (per-stage ladder mismatch)."""
+        return any("ladder" in e for e in self.layers)
 
     @property
     def draws(self) -> int:
@@ -133,8 +141,7 @@ class FastModel:
             h = self._run_filters(h)
         return states, _apply(self.readout, h)
 
-    @staticmethod
-    def _layer(e, h, extra, D):
+    def _layer(self, e, h, extra, D):
         S, T = h.shape[1], h.shape[2]
         if e["rule"] == "first_quadrant":
             c = torch.relu(_apply(e["cand"], torch.relu(h)) + extra)
@@ -144,6 +151,9 @@ class FastModel:
             c = _apply(e["cand"], h) + extra
             gate = c.abs() >= _apply(e["thr"], h).abs()
             step = torch.where(c >= 0, 1.0, -1.0).to(c.dtype)
+        if "ladder" in e:
+            layer, factors, slot = e["ladder"]
+            return run_ladders(layer, factors, gate * step, e["init"], self.ir.timing, slot)
         s = e["init"][:, None, :].expand(D, S, e["n"]).clone()
         out = torch.empty((D, S, T, e["n"]), dtype=torch.float64, device=h.device)
         one, zero = torch.ones((), dtype=c.dtype, device=c.device), torch.zeros((), dtype=c.dtype, device=c.device)

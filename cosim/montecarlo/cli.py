@@ -103,8 +103,7 @@ def add_cli(sub):
     p.add_argument("--bits", type=at.bits, default=6)
     p.add_argument("--seed", type=at.seed, default=0, help="root seed of every mismatch/noise draw")
     p.add_argument("--engine", choices=["ngspice", "fast"], default="ngspice",
-                   help="ngspice netlists (default) or the batched fast engine (cosim.engine; refuses "
-                        "per-stage ladder mismatch, which it does not model yet)")
+                   help="ngspice netlists (default) or the batched fast engine (cosim.engine)")
     p.add_argument("--spot-check", type=at.int_range(0), default=0,
                    help="re-simulate this many random runs in ngspice and compare (fails on a difference)")
     p.add_argument("--device", default="cpu", help="torch device of the fast engine (cpu, cuda)")

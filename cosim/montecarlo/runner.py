@@ -250,11 +250,6 @@ def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: f
     out = Path(out_dir)
     study.check_folder(out)
     ir, x, y, kind = _load_case(model_dir, sequences, bits)
-    if engine == "fast":                 # what the engine cannot model is refused before any work
-        from ..engine.draws import draw_batch
-        from ..engine.model import FastModel
-
-        FastModel(draw_batch(ir, p, [seed]))
     params = {"model": os.path.abspath(model_dir),
               "model_sha256": study.model_sha256(ir.to_dict(), x, y), "runs": runs,
               "mismatch": p, "noise_na": noise_na, "sequences": sequences, "seed": seed,
