@@ -34,7 +34,7 @@ from cosim.spice import run_netlist
 def measure(model, runs, batch, workers, sequences) -> float:
     with tempfile.TemporaryDirectory() as d:
         start = time.perf_counter()
-        s = run_study(model, Path(d) / "study", runs=runs, mismatch=0.05, noise_na=0.02,
+        s = run_study(model, Path(d) / "study", engine="ngspice", runs=runs, mismatch=0.05, noise_na=0.02,
                       sequences=sequences, batch=batch, workers=workers, seed=1, progress=False)
         wall = time.perf_counter() - start
     assert s["succeeded"] == runs, s.get("failures")

@@ -38,7 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i, (label, p) in enumerate(CASES.items()):
             start = time.perf_counter()
-            s = run_study("models/schmitt_digits", Path(tmp) / f"case{i}", runs=args.runs, mismatch=p,
+            s = run_study("models/schmitt_digits", Path(tmp) / f"case{i}", engine="ngspice", runs=args.runs, mismatch=p,
                           noise_na=0.0, sequences=args.sequences, workers=args.workers, seed=0,
                           progress=False)
             row = {"case": label, "mismatch": s["mismatch"], "nominal": s["nominal_circuit_score"],

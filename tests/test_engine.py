@@ -118,7 +118,7 @@ def test_monte_carlo_with_the_fast_engine_matches_the_ngspice_study(tmp_path, ca
     model = ROOT / "netlists" / "bmru_flipflop.hw.json"
     kw = dict(runs=6, mismatch=0.1, noise_na=0.03, sequences=2, workers=1, seed=7, progress=False)
     fast = run_study(model, tmp_path / "fast", engine="fast", spot_check=2, **kw)
-    spice = run_study(model, tmp_path / "spice", **kw)
+    spice = run_study(model, tmp_path / "spice", engine="ngspice", **kw)
     assert fast["succeeded"] == spice["succeeded"] == 6
     assert fast["spot_check"]["disagreements"] == 0 and len(fast["spot_check"]["runs"]) == 2
     rows = {}
@@ -130,6 +130,10 @@ def test_monte_carlo_with_the_fast_engine_matches_the_ngspice_study(tmp_path, ca
         assert r["fast"]["mismatch_seed"] == r["spice"]["mismatch_seed"]
         assert r["fast"]["circuit_score"] == pytest.approx(r["spice"]["circuit_score"], abs=1e-9)
         assert r["fast"]["state_flips"] == r["spice"]["state_flips"]
+    # a study run with ngspice resumes only with --engine ngspice (the default is fast)
+    assert main(["montecarlo", str(model), "--runs", "6", "--mismatch", "0.1", "--noise", "0.03",
+                 "--sequences", "2", "--seed", "7", "--out", str(tmp_path / "spice"), "--resume"]) == 2
+    assert "--engine ngspice" in capsys.readouterr().err
     # the CLI: a counter study (ladders in time under stage mismatch), spot-checked in ngspice
     code = main(["montecarlo", str(ROOT / "netlists" / "cmru_counting.hw.json"), "--engine", "fast",
                  "--runs", "2", "--mismatch", "0.2", "--sequences", "1", "--spot-check", "1",

@@ -93,8 +93,8 @@ def test_store_survives_a_torn_last_line(tmp_path):
 def test_local_pool_equals_dask_local_cluster(tmp_path):
     kw = dict(runs=4, mismatch=0.1, noise_na=0.03, sequences=2, batch=2, workers=2, seed=3,
               progress=False)
-    run_study(MODEL, tmp_path / "pool", **kw)
-    run_study(MODEL, tmp_path / "dask", scheduler="local", **kw)
+    run_study(MODEL, tmp_path / "pool", engine="ngspice", **kw)
+    run_study(MODEL, tmp_path / "dask", scheduler="local", engine="ngspice", **kw)
     a = RunStore(tmp_path / "pool" / "runs.jsonl").load()
     b = RunStore(tmp_path / "dask" / "runs.jsonl").load()
     assert len(a) == 4 and _det(a) == _det(b)
@@ -104,7 +104,7 @@ SCRIPT = """
 import sys
 from cosim.montecarlo.runner import run_study
 if __name__ == "__main__":
-    run_study(sys.argv[1], sys.argv[2], runs=16, mismatch=0.1, noise_na=0.02, sequences=2,
+    run_study(sys.argv[1], sys.argv[2], engine="ngspice", runs=16, mismatch=0.1, noise_na=0.02, sequences=2,
               batch=1, workers=1, seed=9, resume=True, progress=False)
 """
 

@@ -32,15 +32,15 @@ WAIT_S = 300          # generous upper bound for waits on a loaded machine (neve
 
 def _cli(*args, env=None, timeout=600):
     """`cosim montecarlo ARGS` in a child process: (returncode, stdout, stderr)."""
-    proc = subprocess.run([sys.executable, "-m", "cosim.cli", "montecarlo", *map(str, args)],
+    proc = subprocess.run([sys.executable, "-m", "cosim.cli", "montecarlo", "--engine", "ngspice", *map(str, args)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     return proc.returncode, proc.stdout, proc.stderr
 
 
 def _start(*args, env=None):
     """`cosim montecarlo ARGS` started in its own session (signals go to the group)."""
-    return subprocess.Popen([sys.executable, "-m", "cosim.cli", "montecarlo", *map(str, args),
-                             "--quiet"], cwd=ROOT, env=env, start_new_session=True,
+    return subprocess.Popen([sys.executable, "-m", "cosim.cli", "montecarlo", "--engine", "ngspice",
+                             *map(str, args), "--quiet"], cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -287,7 +287,7 @@ def test_sigint_to_the_group_leaves_a_resumable_study(tmp_path):
 
 def test_one_model_copy_per_netlist_by_default(tmp_path):
     assert build_parser().parse_args(["montecarlo", "m", "--out", "o"]).batch == 1
-    s = run_study(MODEL, tmp_path / "s", runs=2, sequences=1, workers=1, progress=False)
+    s = run_study(MODEL, tmp_path / "s", runs=2, sequences=1, workers=1, progress=False, engine="ngspice")
     assert s["batch"] == 1
 
 

@@ -18,7 +18,9 @@ the continuous output crosses 1/2. Every stage parameter carries its own mismatc
 sum(s_P) - sum(s_N); the output alpha * (sum f_alpha s_P - sum f_alpha s_N).
 
 Integration: sub-steps of Tp / FINE_PER_TP while the clock is up, of
-tau / COARSE_PER_TAU otherwise; over a sub-step D relaxes exactly towards
+tau / COARSE_PER_TAU otherwise; a stretch without update current (between
+pulses, or a step without updates) is taken in one exact piece when bounds
+on every stage input (each DPI moves monotonically) show no latch can switch; over a sub-step D relaxes exactly towards
 the latch state, and a stage that switches within the sub-step does so at
 the instant x crosses the ramp's middle, interpolated on x (its DPI relaxes
 towards the old state before it and towards the new one after it).
@@ -33,8 +35,8 @@ from ..hw.timing import pulse_start_s
 
 EPS = 0.01            # the ladder latch's ramp, fraction of h (netlist.ladder.ladder_subckt's eps)
 
-FINE_PER_TP = 40
-COARSE_PER_TAU = 20
+FINE_PER_TP = 10
+COARSE_PER_TAU = 5
 
 
 def stage_factors(layer, D: int) -> dict:
@@ -70,6 +72,17 @@ def _grid(timing, slot: int, tau_min: float) -> np.ndarray:
     return t[t > 0]
 
 
+def _segments(times: np.ndarray, timing, slot: int) -> list:
+    """Sub-step index ranges [first, stop) of one step: before the clock, the clock
+    (flagged), from its end to the sample instant, and to the step's end."""
+    start = pulse_start_s(timing, slot)
+    end = start + 1.5 * timing.pulse_width_s
+    sample = timing.sample_frac * timing.dt_s
+    edges = [0, int(np.searchsorted(times, start, "right")), int(np.searchsorted(times, end, "right")),
+             int(np.searchsorted(times, sample, "right")), len(times)]
+    return [(edges[k], edges[k + 1], k == 1) for k in range(4) if edges[k + 1] > edges[k]]
+
+
 def _clock(timing, slot: int, t: np.ndarray) -> np.ndarray:
     """The layer's clock (0..1) at times t within a step: rise, top, fall Tp/2 each."""
     half = timing.pulse_width_s / 2
@@ -77,60 +90,112 @@ def _clock(timing, slot: int, t: np.ndarray) -> np.ndarray:
     return np.clip(np.minimum(r, 3.0 - r), 0.0, 1.0)
 
 
+def _neighbours(K: int):
+    """(M, const): below + above of every stage = const + D @ M (P1..PK, N1..NK;
+    below P1 sits 1 - D_N1, below N1 1 - D_P1, nothing above the top stages)."""
+    M = np.zeros((2 * K, 2 * K))
+    const = np.zeros(2 * K)
+    for side in (0, K):
+        const[side], M[side, K - side] = 1.0, -1.0
+        for j in range(1, K):
+            M[side + j, side + j - 1] = 1.0
+        for j in range(K - 1):
+            M[side + j, side + j + 1] = 1.0
+    return M.T, const
+
+
 def run_ladders(layer, factors: dict, g: torch.Tensor, s0: torch.Tensor, timing, slot: int) -> tuple:
     """Levels (D, S, T, n) and outputs (D, S, T, n) in units for the step decisions
-    g (D, S, T, n) in {-1, 0, +1}; s0 (D|1, n) initial rungs."""
+    g (D, S, T, n) in {-1, 0, +1}; s0 (D|1, n) initial rungs. Every ladder is
+    independent, so each stretch of a step is integrated only for the ladders
+    that can switch in it (an update current, or a latch the bounds cannot rule out)."""
     dev, f64 = g.device, torch.float64
-    d = layer.ladder
-    K = layer.ladder_k
-    f = {k: torch.as_tensor(v, dtype=f64, device=dev)[:, None] for k, v in factors.items()}  # (D|1,1,n,2K)
-    c0, h, w, a = d.c0 * f["c0"], d.h * f["h"], d.w * f["w"], d.a * f["a"]
-    tau = d.tau_s * f["tau"]
+    d, K = layer.ladder, layer.ladder_k
+    Dn, S, T, n = g.shape
+    L = Dn * S * n
+
+    def per_ladder(v):                    # (D|1, n, 2K) or (D|1, n) -> (L, ...)
+        t = torch.as_tensor(np.asarray(v, np.float64), dtype=f64, device=dev)
+        t = t[:, None].expand(Dn, S, *t.shape[1:])
+        return t.reshape(L, *t.shape[3:])
+
+    f = {k: per_ladder(v) for k, v in factors.items()}                 # (L, 2K)
+    c0, h, w, a, tau = d.c0 * f["c0"], d.h * f["h"], d.w * f["w"], d.a * f["a"], d.tau_s * f["tau"]
+    alpha = np.asarray(layer.alpha, np.float64)
+    alpha = per_ladder((alpha if alpha.ndim == 2 else alpha[None])[..., None])   # (L, 1)
     sgn = torch.cat([torch.ones(K, dtype=f64, device=dev), -torch.ones(K, dtype=f64, device=dev)])
+    weight = alpha * f["alpha"] * sgn                                   # output per stage (units)
     on_at, off_at = c0 + h, c0 - h                   # where a branch changes (commits)
     on_mid, off_mid = on_at - EPS * h, off_at + EPS * h   # middle of the ramps: when D sees the switch
-    Dn, S, T, n = g.shape
+    M, const = _neighbours(K)
+    M = torch.as_tensor(M, dtype=f64, device=dev)
+    Mp, Mn = M.clamp(min=0), (-M).clamp(min=0)
+    x_rest = c0 + a * (torch.as_tensor(const, dtype=f64, device=dev) - 1)   # x = x_rest + a (D @ M) + sw u
+    sw = sgn * w
     k = torch.arange(1, K + 1, device=dev, dtype=f64)
-    rung = s0.to(f64)[:, None, :, None]                                  # (D|1, 1, n, 1)
-    s = torch.cat([(rung >= k).to(f64), (-rung >= k).to(f64)], dim=-1).expand(Dn, S, n, 2 * K).clone()
+    rung = per_ladder(np.asarray(s0.cpu(), np.float64)[..., None])      # (L, 1)
+    s = torch.cat([(rung >= k).to(f64), (-rung >= k).to(f64)], dim=-1)
     D = s.clone()
     times = _grid(timing, slot, float(d.tau_s * np.min(factors["tau"])))
     steps = np.diff(np.concatenate([[0.0], times]))
     clk = _clock(timing, slot, times)
-    decay = [torch.exp(-float(hs) / tau) for hs in np.unique(np.round(steps, 15))]
-    decay = dict(zip(np.unique(np.round(steps, 15)), decay))
+    keys = np.round(steps, 15)
+    segs = _segments(times, timing, slot)
     i_sample = int(np.argmin(np.abs(times - timing.sample_frac * timing.dt_s)))
-    alpha = torch.as_tensor(np.asarray(layer.alpha, np.float64), dtype=f64, device=dev)
-    alpha = (alpha if alpha.ndim == 2 else alpha[None])[:, None, :]      # (D|1, 1, n)
-    weight = torch.cat([f["alpha"][..., :K], -f["alpha"][..., K:]], dim=-1)  # (D|1,1,n,2K)
-    levels = torch.empty((Dn, S, T, n), dtype=f64, device=dev)
+    assert any(stop - 1 == i_sample for _, stop, _ in segs)
+    span = {(a0, b0): torch.exp(-float(times[b0 - 1] - (times[a0 - 1] if a0 else 0.0)) / tau)
+            for a0, b0, _ in segs}
+    levels = torch.empty((L, T), dtype=f64, device=dev)
     outputs = torch.empty_like(levels)
-    def stage_inputs(Dv, u):
-        below = torch.cat([1 - Dv[..., K:K + 1], Dv[..., :K - 1], 1 - Dv[..., :1], Dv[..., K:2 * K - 1]], dim=-1)
-        zero = torch.zeros_like(Dv[..., :1])
-        above = torch.cat([Dv[..., 1:K], zero, Dv[..., K + 1:], zero], dim=-1)
-        return c0 + sgn * w * u + a * (below + above - 1)
+    gf = g.permute(0, 1, 3, 2).reshape(L, T)
 
-    x_prev = stage_inputs(D, 0.0 * g[:, :, 0, :, None])
+    def may_switch(D0, D1, s):
+        """Per ladder: with s held and every D monotone from D0 to D1, can a latch switch?"""
+        lo, hi = torch.minimum(D0, D1), torch.maximum(D0, D1)
+        x_hi = x_rest + a * (hi @ Mp - lo @ Mn)
+        x_lo = x_rest + a * (lo @ Mp - hi @ Mn)
+        return (((s < 0.5) & (x_hi >= on_at)) | ((s > 0.5) & (x_lo <= off_at))).any(-1)
+
     for t in range(T):
-        gt = g[:, :, t, :, None]
-        for i, (hs, c) in enumerate(zip(steps, clk)):
-            D_kept = s + (D - s) * decay[np.round(hs, 15)]
-            x = stage_inputs(D_kept, gt * c)
-            on = (s < 0.5) & (x >= on_at)
-            off = (s > 0.5) & (x <= off_at)
-            switch = on | off
-            if bool(switch.any()):
-                thr = torch.where(on, on_mid, off_mid)
-                phi = ((thr - x_prev) / (x - x_prev)).nan_to_num(1.0).clamp(0.0, 1.0)
-                new = torch.where(on, 1.0, torch.where(off, 0.0, s))
-                D_cross = s + (D - s) * torch.exp(-phi * float(hs) / tau)
-                D = torch.where(switch, new + (D_cross - new) * torch.exp(-(1 - phi) * float(hs) / tau), D_kept)
-                s = new
-            else:
-                D = D_kept
-            x_prev = x
-            if i == i_sample:
-                levels[:, :, t] = s[..., :K].sum(-1) - s[..., K:].sum(-1)
-                outputs[:, :, t] = alpha * (s * weight).sum(-1)
-    return levels, outputs
+        gt = gf[:, t:t + 1]
+        for first, stop, clocked in segs:
+            D_end = s + (D - s) * span[(first, stop)]
+            need = may_switch(D, D_end, s)
+            if clocked:
+                need = need | (gt[:, 0] != 0)
+            D = torch.where(need[:, None], D, D_end)
+            idx = need.nonzero()[:, 0]
+            if len(idx):
+                Ds, ss, gs = D[idx], s[idx], gt[idx]
+                p = {name: v[idx] for name, v in (("x_rest", x_rest), ("a", a), ("sw", sw), ("on", on_at),
+                                                  ("off", off_at), ("on_mid", on_mid), ("off_mid", off_mid),
+                                                  ("tau", tau))}
+                dec = {hk: torch.exp(-float(hk) / p["tau"]) for hk in np.unique(keys[first:stop])}
+                c_prev = clk[first - 1] if (clocked and first) else 0.0
+                x_prev = p["x_rest"] + p["a"] * (Ds @ M) + p["sw"] * (gs * c_prev)
+                for i in range(first, stop):
+                    hs, c = steps[i], clk[i]
+                    D_kept = ss + (Ds - ss) * dec[keys[i]]
+                    x = p["x_rest"] + p["a"] * (D_kept @ M)
+                    if clocked:
+                        x = x + p["sw"] * (gs * c)
+                    on = (ss < 0.5) & (x >= p["on"])
+                    off = (ss > 0.5) & (x <= p["off"])
+                    switch = on | off
+                    if bool(switch.any()):
+                        thr = torch.where(on, p["on_mid"], p["off_mid"])
+                        phi = ((thr - x_prev) / (x - x_prev)).nan_to_num(1.0).clamp(0.0, 1.0)
+                        new = torch.where(on, 1.0, torch.where(off, 0.0, ss))
+                        D_cross = ss + (Ds - ss) * torch.exp(-phi * float(hs) / p["tau"])
+                        Ds = torch.where(switch, new + (D_cross - new) * torch.exp(-(1 - phi) * float(hs) / p["tau"]),
+                                         D_kept)
+                        ss = new
+                    else:
+                        Ds = D_kept
+                    x_prev = x
+                D[idx], s[idx] = Ds, ss
+            if stop - 1 == i_sample:
+                levels[:, t] = s[:, :K].sum(-1) - s[:, K:].sum(-1)
+                outputs[:, t] = (s * weight).sum(-1)
+    shape = (Dn, S, n, T)
+    return levels.reshape(shape).permute(0, 1, 3, 2), outputs.reshape(shape).permute(0, 1, 3, 2)

@@ -102,8 +102,9 @@ def add_cli(sub):
     p.add_argument("--timeout", type=at.timeout_s, default=300.0, help="ngspice time limit per netlist (s, > 0)")
     p.add_argument("--bits", type=at.bits, default=6)
     p.add_argument("--seed", type=at.seed, default=0, help="root seed of every mismatch/noise draw")
-    p.add_argument("--engine", choices=["ngspice", "fast"], default="ngspice",
-                   help="ngspice netlists (default) or the batched fast engine (cosim.engine)")
+    p.add_argument("--engine", choices=["fast", "ngspice"], default="fast",
+                   help="the batched fast engine (default; cosim.engine, same draws, checked against "
+                        "ngspice by --spot-check) or ngspice netlists in the worker pool / on Dask")
     p.add_argument("--spot-check", type=at.int_range(0), default=0,
                    help="re-simulate this many random runs in ngspice and compare (fails on a difference)")
     p.add_argument("--device", default="cpu", help="torch device of the fast engine (cpu, cuda)")

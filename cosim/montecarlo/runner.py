@@ -226,15 +226,15 @@ def _load_case(model_dir, sequences: int, bits: int):
 def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: float = 0.0,
               sequences: int = 8, batch: int | None = None, workers: int = 2, seed: int = 0,
               resume: bool = False, scheduler: str | None = None, timeout_s: float = 300.0,
-              bits: int = 6, progress: bool = True, engine: str = "ngspice", spot_check: int = 0,
+              bits: int = 6, progress: bool = True, engine: str = "fast", spot_check: int = 0,
               device: str = "cpu") -> dict:
     """Run (or continue) a Monte-Carlo study; returns the summary dict.
 
     batch: runs per netlist (default 1: one model copy per netlist). noise_na:
     input-current noise std per step in units of 1 nA, in [0, NOISE_MAX_NA].
-    timeout_s: ngspice wall-clock limit per netlist (s). engine: "ngspice"
-    (each run's netlists in the worker pool or on Dask) or "fast" (the batched
-    engine, in this process, on `device`); spot_check: that many random runs
+    timeout_s: ngspice wall-clock limit per netlist (s). engine: "fast" (the
+    batched engine, in this process, on `device`; default) or "ngspice" (each
+    run's netlists in the worker pool or on Dask); spot_check: that many random runs
     re-simulated in ngspice and compared state by state (summary
     "spot_check"; any real difference is a failed check). Runs without a
     successful record (never run, or failed) are run; the summary counts each

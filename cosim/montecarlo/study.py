@@ -146,6 +146,9 @@ def open_study(out: Path, params: dict, resume: bool) -> None:
             raise InputError(f"{out}: the model has changed since this study was started "
                              f"(content hash differs); use another --out")
         old.setdefault("engine", "ngspice")          # studies started before --engine existed
+        if old["engine"] != params["engine"]:
+            raise InputError(f"{out} was run with --engine {old['engine']}: pass --engine {old['engine']} "
+                             f"to resume it, or use another --out")
         diff = [k for k in IDENTITY if old.get(k) != params[k]]
         if diff:
             raise InputError(f"{out}: --resume with different parameters ({', '.join(diff)}); "
