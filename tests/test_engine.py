@@ -10,6 +10,7 @@ from cosim.analysis.agreement import state_agreement
 from cosim.backends import simulate
 from cosim.engine.draws import draw_batch
 from cosim.engine.model import FastModel
+from cosim.errors import InputError
 from cosim.hw.mismatch import perturb_ir
 from cosim.hw.source import load_source
 from cosim.montecarlo.job import layer_noise
@@ -130,6 +131,8 @@ def test_monte_carlo_with_the_fast_engine_matches_the_ngspice_study(tmp_path, ca
         assert r["fast"]["mismatch_seed"] == r["spice"]["mismatch_seed"]
         assert r["fast"]["circuit_score"] == pytest.approx(r["spice"]["circuit_score"], abs=1e-9)
         assert r["fast"]["state_flips"] == r["spice"]["state_flips"]
+    with pytest.raises(InputError, match="--engine ngspice"):
+        run_study(model, tmp_path / "dask", scheduler="local", **kw)
     # a study run with ngspice resumes only with --engine ngspice (the default is fast)
     assert main(["montecarlo", str(model), "--runs", "6", "--mismatch", "0.1", "--noise", "0.03",
                  "--sequences", "2", "--seed", "7", "--out", str(tmp_path / "spice"), "--resume"]) == 2

@@ -95,7 +95,7 @@ def add_cli(sub):
     p.add_argument("--sequences", type=at.int_range(1), default=8, help="held-out sequences per run")
     p.add_argument("--batch", type=at.int_range(1), default=1,
                    help="runs per netlist (default 1: packing copies slows each copy down)")
-    p.add_argument("--workers", type=at.int_range(1), default=2)
+    p.add_argument("--workers", type=at.int_range(1), default=2, help="ngspice worker processes (--engine ngspice)")
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address tcp://HOST:PORT, or 'local' for a LocalCluster")
     p.add_argument("--resume", action="store_true", help="continue a study: run the runs not finished or failed")

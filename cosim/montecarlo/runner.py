@@ -244,6 +244,9 @@ def run_study(model_dir, out_dir, *, runs: int = 200, mismatch=0.05, noise_na: f
     check_study_args(runs, sequences, workers, batch, noise_na, timeout_s)
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "fast" and scheduler:
+        raise InputError("--scheduler (Dask) runs ngspice netlists: add --engine ngspice, or drop "
+                         "--scheduler (the fast engine runs in this process)")
     if not 0 <= spot_check <= runs:
         raise InputError(f"--spot-check must be in 0..{runs} (the study's runs), got {spot_check}")
     p = mismatch_spec(mismatch)
