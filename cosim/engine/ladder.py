@@ -73,14 +73,15 @@ def _grid(timing, slot: int, tau_min: float) -> np.ndarray:
 
 
 def _segments(times: np.ndarray, timing, slot: int) -> list:
-    """Sub-step index ranges [first, stop) of one step: before the clock, the clock
-    (flagged), from its end to the sample instant, and to the step's end."""
+    """Sub-step index ranges [first, stop, clocked) of one step: before the clock, its
+    rise, top and fall (clocked: the clock is linear in each), from its end to the
+    sample instant, and to the step's end."""
     start = pulse_start_s(timing, slot)
-    end = start + 1.5 * timing.pulse_width_s
+    half = timing.pulse_width_s / 2
     sample = timing.sample_frac * timing.dt_s
-    edges = [0, int(np.searchsorted(times, start, "right")), int(np.searchsorted(times, end, "right")),
-             int(np.searchsorted(times, sample, "right")), len(times)]
-    return [(edges[k], edges[k + 1], k == 1) for k in range(4) if edges[k + 1] > edges[k]]
+    cuts = [start, start + half, start + 2 * half, start + 3 * half, sample]
+    edges = [0] + [int(np.searchsorted(times, c + 1e-15, "right")) for c in cuts] + [len(times)]
+    return [(edges[k], edges[k + 1], 1 <= k <= 3) for k in range(6) if edges[k + 1] > edges[k]]
 
 
 def _clock(timing, slot: int, t: np.ndarray) -> np.ndarray:
@@ -149,20 +150,26 @@ def run_ladders(layer, factors: dict, g: torch.Tensor, s0: torch.Tensor, timing,
     outputs = torch.empty_like(levels)
     gf = g.permute(0, 1, 3, 2).reshape(L, T)
 
-    def may_switch(D0, D1, s):
-        """Per ladder: with s held and every D monotone from D0 to D1, can a latch switch?"""
+    def may_switch(D0, D1, s, u0=None, u1=None):
+        """Per ladder: with s held, every D monotone from D0 to D1 and the update
+        current linear from u0 to u1 (units), can a latch switch?"""
         lo, hi = torch.minimum(D0, D1), torch.maximum(D0, D1)
         x_hi = x_rest + a * (hi @ Mp - lo @ Mn)
         x_lo = x_rest + a * (lo @ Mp - hi @ Mn)
+        if u0 is not None:
+            x_hi = x_hi + torch.maximum(sw * u0, sw * u1)
+            x_lo = x_lo + torch.minimum(sw * u0, sw * u1)
         return (((s < 0.5) & (x_hi >= on_at)) | ((s > 0.5) & (x_lo <= off_at))).any(-1)
 
     for t in range(T):
         gt = gf[:, t:t + 1]
         for first, stop, clocked in segs:
             D_end = s + (D - s) * span[(first, stop)]
-            need = may_switch(D, D_end, s)
             if clocked:
-                need = need | (gt[:, 0] != 0)
+                c_first = clk[first - 1] if first else 0.0
+                need = may_switch(D, D_end, s, gt * c_first, gt * clk[stop - 1])
+            else:
+                need = may_switch(D, D_end, s)
             D = torch.where(need[:, None], D, D_end)
             idx = need.nonzero()[:, 0]
             if len(idx):
