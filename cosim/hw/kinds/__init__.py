@@ -131,11 +131,16 @@ class CellKind:
         return run_layer(layer, np.asarray(x, np.float64)[None, :, None]).state[0, :, 0]
 
     def implementation(self, name: str = "behavioral"):
-        try:
-            return self.implementations[name]
-        except KeyError:
-            raise InputError(f"cell kind {self.name!r} has no {name!r} implementation "
-                             f"(available: {', '.join(self.implementations) or 'none'})") from None
+        return pick_implementation(self.implementations, name, f"cell kind {self.name!r}")
+
+
+def pick_implementation(implementations: dict, name: str, owner: str):
+    """implementations[name], or InputError naming `owner` and what it has."""
+    try:
+        return implementations[name]
+    except KeyError:
+        raise InputError(f"{owner} has no {name!r} implementation "
+                         f"(available: {', '.join(implementations) or 'none'})") from None
 
 
 def bench_width(win) -> float:

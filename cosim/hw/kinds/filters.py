@@ -18,6 +18,7 @@ import numpy as np
 
 from ..filters import run_filters
 from ..ir import HOLD_TAU_FRAC, IRError, MirrorBank, check_bank, check_finite
+from . import pick_implementation
 
 
 def hold(bld, p: str, inputs: list, levels: list, clk: str) -> list:
@@ -114,13 +115,7 @@ class ReadoutFilters:
         f.coupling = coup * factors(rng, spec["filter"], coup.shape)
 
     def implementation(self, name: str = "behavioral"):
-        from ...errors import InputError
-
-        try:
-            return self.implementations[name]
-        except KeyError:
-            raise InputError(f"readout filters have no {name!r} implementation "
-                             f"(available: {', '.join(self.implementations)})") from None
+        return pick_implementation(self.implementations, name, "the readout filter bank")
 
 
 FILTERS = ReadoutFilters()
