@@ -17,7 +17,9 @@ the continuous output crosses 1/2. Every stage parameter carries its own mismatc
 (`ladder_scale`). The state read at the sample instant is the level
 sum(s_P) - sum(s_N); the output alpha * (sum f_alpha s_P - sum f_alpha s_N).
 
-Integration: sub-steps of Tp / FINE_PER_TP while the clock is up, of
+Integration: each step is first bounded as a whole (the clock anywhere in
+0..1); a ladder whose latches cannot switch in it is taken in one exact
+piece. The rest go stretch by stretch: sub-steps of Tp / FINE_PER_TP while the clock is up, of
 tau / COARSE_PER_TAU otherwise; a stretch without update current (between
 pulses, or a step without updates) is taken in one exact piece when bounds
 on every stage input (each DPI moves monotonically) show no latch can switch; over a sub-step D relaxes exactly towards
@@ -144,65 +146,86 @@ def run_ladders(layer, factors: dict, g: torch.Tensor, s0: torch.Tensor, timing,
     segs = _segments(times, timing, slot)
     i_sample = int(np.argmin(np.abs(times - timing.sample_frac * timing.dt_s)))
     assert any(stop - 1 == i_sample for _, stop, _ in segs)
+    t_end = float(times[-1])
+    span_step = torch.exp(-t_end / tau)                                  # (L, 2K) over a whole step
     span = {(a0, b0): torch.exp(-float(times[b0 - 1] - (times[a0 - 1] if a0 else 0.0)) / tau)
             for a0, b0, _ in segs}
     levels = torch.empty((L, T), dtype=f64, device=dev)
     outputs = torch.empty_like(levels)
     gf = g.permute(0, 1, 3, 2).reshape(L, T)
+    zero = torch.zeros((L, 1), dtype=f64, device=dev)
+    names = ("x_rest", "a", "sw", "on", "off", "on_mid", "off_mid", "tau")
+    params = dict(zip(names, (x_rest, a, sw, on_at, off_at, on_mid, off_mid, tau)))
 
-    def may_switch(D0, D1, s, u0=None, u1=None):
+    def may_switch(p, D0, D1, s, u0=None, u1=None):
         """Per ladder: with s held, every D monotone from D0 to D1 and the update
         current linear from u0 to u1 (units), can a latch switch?"""
         lo, hi = torch.minimum(D0, D1), torch.maximum(D0, D1)
-        x_hi = x_rest + a * (hi @ Mp - lo @ Mn)
-        x_lo = x_rest + a * (lo @ Mp - hi @ Mn)
+        x_hi = p["x_rest"] + p["a"] * (hi @ Mp - lo @ Mn)
+        x_lo = p["x_rest"] + p["a"] * (lo @ Mp - hi @ Mn)
         if u0 is not None:
-            x_hi = x_hi + torch.maximum(sw * u0, sw * u1)
-            x_lo = x_lo + torch.minimum(sw * u0, sw * u1)
-        return (((s < 0.5) & (x_hi >= on_at)) | ((s > 0.5) & (x_lo <= off_at))).any(-1)
+            x_hi = x_hi + torch.maximum(p["sw"] * u0, p["sw"] * u1)
+            x_lo = x_lo + torch.minimum(p["sw"] * u0, p["sw"] * u1)
+        return (((s < 0.5) & (x_hi >= p["on"])) | ((s > 0.5) & (x_lo <= p["off"]))).any(-1)
 
-    for t in range(T):
-        gt = gf[:, t:t + 1]
+    def fine(p, D, s, gt, first, stop, clocked):
+        """Sub-steps first..stop-1 for the ladders given (params p); returns D, s."""
+        dec = {hk: torch.exp(-float(hk) / p["tau"]) for hk in np.unique(keys[first:stop])}
+        c_prev = clk[first - 1] if (clocked and first) else 0.0
+        x_prev = p["x_rest"] + p["a"] * (D @ M) + p["sw"] * (gt * c_prev)
+        for i in range(first, stop):
+            hs, c = steps[i], clk[i]
+            D_kept = s + (D - s) * dec[keys[i]]
+            x = p["x_rest"] + p["a"] * (D_kept @ M)
+            if clocked:
+                x = x + p["sw"] * (gt * c)
+            on = (s < 0.5) & (x >= p["on"])
+            off = (s > 0.5) & (x <= p["off"])
+            switch = on | off
+            if bool(switch.any()):
+                thr = torch.where(on, p["on_mid"], p["off_mid"])
+                phi = ((thr - x_prev) / (x - x_prev)).nan_to_num(1.0).clamp(0.0, 1.0)
+                new = torch.where(on, 1.0, torch.where(off, 0.0, s))
+                D_cross = s + (D - s) * torch.exp(-phi * float(hs) / p["tau"])
+                D = torch.where(switch, new + (D_cross - new) * torch.exp(-(1 - phi) * float(hs) / p["tau"]), D_kept)
+                s = new
+            else:
+                D = D_kept
+            x_prev = x
+        return D, s
+
+    def segments(p, D, s, gt, spans):
+        """One step, stretch by stretch, for the ladders given; returns D, s, s at the sample."""
+        s_sample = None
         for first, stop, clocked in segs:
-            D_end = s + (D - s) * span[(first, stop)]
+            D_end = s + (D - s) * spans[(first, stop)]
             if clocked:
                 c_first = clk[first - 1] if first else 0.0
-                need = may_switch(D, D_end, s, gt * c_first, gt * clk[stop - 1])
+                need = may_switch(p, D, D_end, s, gt * c_first, gt * clk[stop - 1])
             else:
-                need = may_switch(D, D_end, s)
+                need = may_switch(p, D, D_end, s)
             D = torch.where(need[:, None], D, D_end)
             idx = need.nonzero()[:, 0]
             if len(idx):
-                Ds, ss, gs = D[idx], s[idx], gt[idx]
-                p = {name: v[idx] for name, v in (("x_rest", x_rest), ("a", a), ("sw", sw), ("on", on_at),
-                                                  ("off", off_at), ("on_mid", on_mid), ("off_mid", off_mid),
-                                                  ("tau", tau))}
-                dec = {hk: torch.exp(-float(hk) / p["tau"]) for hk in np.unique(keys[first:stop])}
-                c_prev = clk[first - 1] if (clocked and first) else 0.0
-                x_prev = p["x_rest"] + p["a"] * (Ds @ M) + p["sw"] * (gs * c_prev)
-                for i in range(first, stop):
-                    hs, c = steps[i], clk[i]
-                    D_kept = ss + (Ds - ss) * dec[keys[i]]
-                    x = p["x_rest"] + p["a"] * (D_kept @ M)
-                    if clocked:
-                        x = x + p["sw"] * (gs * c)
-                    on = (ss < 0.5) & (x >= p["on"])
-                    off = (ss > 0.5) & (x <= p["off"])
-                    switch = on | off
-                    if bool(switch.any()):
-                        thr = torch.where(on, p["on_mid"], p["off_mid"])
-                        phi = ((thr - x_prev) / (x - x_prev)).nan_to_num(1.0).clamp(0.0, 1.0)
-                        new = torch.where(on, 1.0, torch.where(off, 0.0, ss))
-                        D_cross = ss + (Ds - ss) * torch.exp(-phi * float(hs) / p["tau"])
-                        Ds = torch.where(switch, new + (D_cross - new) * torch.exp(-(1 - phi) * float(hs) / p["tau"]),
-                                         D_kept)
-                        ss = new
-                    else:
-                        Ds = D_kept
-                    x_prev = x
-                D[idx], s[idx] = Ds, ss
+                q = {k: v[idx] for k, v in p.items()}
+                D[idx], s[idx] = fine(q, D[idx], s[idx], gt[idx], first, stop, clocked)
             if stop - 1 == i_sample:
-                levels[:, t] = s[:, :K].sum(-1) - s[:, K:].sum(-1)
-                outputs[:, t] = (s * weight).sum(-1)
+                s_sample = s.clone()
+        return D, s, s_sample
+
+    for t in range(T):
+        gt = gf[:, t:t + 1]
+        # the whole step at once where no latch can switch in it (clock anywhere in 0..1)
+        D_end = s + (D - s) * span_step
+        busy = may_switch(params, D, D_end, s, zero, gt)
+        s_sample = s.clone()
+        idx = busy.nonzero()[:, 0]
+        D = torch.where(busy[:, None], D, D_end)
+        if len(idx):
+            q = {k: v[idx] for k, v in params.items()}
+            spans = {key: v[idx] for key, v in span.items()}
+            D[idx], s[idx], s_sample[idx] = segments(q, D[idx], s[idx], gt[idx], spans)
+        levels[:, t] = s_sample[:, :K].sum(-1) - s_sample[:, K:].sum(-1)
+        outputs[:, t] = (s_sample * weight).sum(-1)
     shape = (Dn, S, n, T)
     return levels.reshape(shape).permute(0, 1, 3, 2), outputs.reshape(shape).permute(0, 1, 3, 2)
