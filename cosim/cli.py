@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .montecarlo.cli import add_cli as add_montecarlo
     from .montecarlo.yield_study import add_cli as add_yield
+    from .pdk.characterize import add_cli as add_characterize
     from .verify.fixedpoints import add_cli as add_fixedpoints
     from .verify.hysteresis import add_cli as add_hysteresis
     from .verify.noise import add_cli as add_noise
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_noise(sub)
     add_rerun(sub)
     add_yield(sub)
+    add_characterize(sub)
     return p
 
 

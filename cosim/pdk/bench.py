@@ -1,0 +1,55 @@
+"""Running sky130 benches: the PDK library as a netlist library, options for nA currents, DC/op/tran runs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..netlist.circuit import Circuit
+from ..netlist.ngspice import with_analysis, write
+from ..netlist.library import CIRCUITS_DIR
+from ..spice import run_netlist
+from .sky130 import CAPACITOR, DEVICES, trimmed_library
+
+#: ngspice options for nA cells (ENV: gmin is what matters at pA; mirrors and latches
+#: matched the tight pA set with these)
+OPTIONS = "abstol=1e-14 reltol=1e-3 vntol=1e-7 gmin=1e-15 method=gear"
+CELLS = CIRCUITS_DIR / "sky130_cells.lib"
+
+
+@dataclass(frozen=True)
+class PdkLibrary:
+    """The trimmed sky130 models of one corner (+ circuits/sky130_cells.lib) as a netlist library."""
+    corner: str = "tt"
+    mismatch: bool = False
+    ports: dict = field(default_factory=dict)
+
+    def text(self) -> str:
+        lines = [f'.include "{trimmed_library(self.corner, self.mismatch)}"']
+        if CELLS.is_file():
+            lines.append(CELLS.read_text())
+        return "\n".join(lines)
+
+
+def library(corner: str = "tt", mismatch: bool = False) -> PdkLibrary:
+    ports = {d: ("d", "g", "s", "b") for d in DEVICES} | {CAPACITOR: ("c0", "c1")}
+    if CELLS.is_file():
+        for line in CELLS.read_text().splitlines():
+            tok = line.split()
+            if tok and tok[0].lower() == ".subckt":
+                ports[tok[1].lower()] = tuple(t.lower() for t in tok[2:] if "=" not in t)
+    return PdkLibrary(corner, mismatch, ports)
+
+
+def bench(title: str, corner: str = "tt", mismatch: bool = False, vdd: float = 1.8) -> Circuit:
+    """An empty bench with the PDK library and a vdd supply source `vdd`."""
+    c = Circuit(title, library=library(corner, mismatch))
+    c.add("vsource", "dd", "vdd", "0", value=vdd)
+    return c
+
+
+def run(c: Circuit, analysis: str, *, temp_c: float = 27.0, seed: int = 0, timeout_s: float = 300.0) -> dict:
+    """Waveforms {vector: array} of the bench under `analysis` (".op", ".dc ...", ".tran ...")."""
+    text = with_analysis(write(c), f".options {OPTIONS}\n.temp {temp_c:g}\n{analysis}")
+    res = run_netlist(text, timeout_s=timeout_s, seed=seed)
+    return {k: np.asarray(v) for k, v in res.waveforms.items()}
