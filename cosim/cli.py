@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .montecarlo.cli import add_cli as add_montecarlo
     from .montecarlo.yield_study import add_cli as add_yield
     from .pdk.characterize import add_cli as add_characterize
+    from .pdk.mapping import add_cli as add_map_cells
     from .verify.fixedpoints import add_cli as add_fixedpoints
     from .verify.hysteresis import add_cli as add_hysteresis
     from .verify.noise import add_cli as add_noise
@@ -175,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rerun(sub)
     add_yield(sub)
     add_characterize(sub)
+    add_map_cells(sub)
     return p
 
 

@@ -104,7 +104,7 @@ def characterize(corner: str = "tt", temp_c: float = 27.0, seed: int = 0, progre
     from . import schmitt_char
     if schmitt_char.available():
         progress("  bistable cell ...")
-        doc["schmitt"] = schmitt_char.characterize(corner, temp_c)
+        doc["schmitt"] = schmitt_char.characterize(corner, temp_c, seed)
     return doc
 
 

@@ -61,6 +61,34 @@ def hysteresis(ir, layer: int, channel: int | None = None, *, model: str = "latc
     return out
 
 
+def transistor_loops(ir, results: list, calib_path=None, sigma_target: float = 0.05) -> list:
+    """The same cells at transistor level (sky130 bistable cell, calibrated biases,
+    pdk.mapping): a DC loop per cell, added to each behavioral result's trace as
+    transistor_x / transistor_state; returns their own results (model "transistor")."""
+    from ..analysis.hysteresis import measure_hysteresis
+    from ..hw.kinds import get_kind
+    from ..pdk.mapping import load_calibration, map_cells
+    from ..pdk.schmitt_char import dc_loop
+
+    calib = load_calibration(calib_path)
+    rows = {(r["layer"], r["channel"]): r for r in map_cells(ir, calib, sigma_target)}
+    out = []
+    for r in results:
+        if not get_kind(r.kind).first_quadrant or r.channel is None:
+            raise InputError(f"--level transistor: layer {r.layer} ({r.kind}) has no transistor-level cell yet "
+                             "(only first-quadrant schmitt cells)")
+        m = rows[(r.layer, r.channel)]
+        span = float(r.trace["x"].max()) * r.i_unit_a / 1e-9
+        x_na, state = dc_loop(m["ithresh_na"], m["iwidth_na"], msize=m["msize"], corner=calib["corner"],
+                              temp_c=calib["temp_c"], peak_na=span)
+        x = x_na * 1e-9 / r.i_unit_a
+        r.trace["transistor_x"], r.trace["transistor_state"] = x, state
+        win = get_kind(r.kind).window(ir.layers[r.layer], r.channel, r.layer)
+        out.append(measure_hysteresis(x, state, win, layer=r.layer, channel=r.channel, model="transistor",
+                                      i_unit_a=r.i_unit_a))
+    return out
+
+
 def plot(results, path, title: str | None = None) -> Path:
     """Loop figure of `hysteresis` results (one panel per cell)."""
     from ..plots.hysteresis import plot_hysteresis
@@ -119,11 +147,16 @@ def _cmd_hysteresis(args) -> None:
     ir = load_ir(args.model, bits=args.bits)
     results = hysteresis(ir, args.layer, args.channel, model=args.cell_model,
                          timeout_s=args.timeout)
+    transistor = []
+    if args.level == "transistor":
+        transistor = transistor_loops(ir, results, args.calib, args.sigma_target)
     plot(results, out)
     print(format_summary(results))
+    if transistor:
+        print(format_summary(transistor))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(args.json, json.dumps([r.to_dict() for r in results], indent=1))
+        atomic_write_text(args.json, json.dumps([r.to_dict() for r in results + transistor], indent=1))
         print(f"  wrote {out}, {args.json}")
     else:
         print(f"  wrote {out}")
@@ -148,5 +181,11 @@ def add_cli(sub) -> argparse.ArgumentParser:
     p.add_argument("--bits", type=at.bits, default=6, help="quantization bits for a checkpoint (default 6)")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
     p.add_argument("--timeout", type=at.timeout_s, default=120.0, help="ngspice time limit (s, > 0)")
+    p.add_argument("--level", choices=["behavioral", "transistor"], default="behavioral",
+                   help="transistor: also sweep each cell at transistor level (sky130, calibrated biases) "
+                        "and overlay it")
+    p.add_argument("--calib", default=None, help="sky130 calibration file (default calib/sky130_tt_27c.json)")
+    p.add_argument("--sigma-target", type=at.float_range(1e-4, 0.5), default=0.05,
+                   help="mismatch budget that sizes the transistor cell (fraction)")
     p.set_defaults(func=_cmd_hysteresis)
     return p
