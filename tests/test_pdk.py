@@ -73,3 +73,95 @@ def test_pdk_mismatch_is_seeded_and_follows_area():
 
 def test_unit_area():
     assert Unit(2, 4).area_um2 == 8
+
+
+# ---- the bistable cell (circuits/sky130_cells.lib) ----
+from pathlib import Path  # noqa: E402
+
+from cosim.cli import main  # noqa: E402
+from cosim.hw.source import load_ir  # noqa: E402
+from cosim.pdk import schmitt_char  # noqa: E402
+from cosim.pdk.mapping import cell_size, load_calibration, map_cells  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_transistor_bistable_cell_switches_at_its_biases_and_outputs_its_gain():
+    """One sky130 cell in ngspice: beta2 = ithresh, beta1 = ithresh - iwidth within 1%,
+    alpha = igain within 1%, a few nW; it holds its state between the thresholds
+    (the DC loop's two branches differ there)."""
+    m = schmitt_char.measure(0.9, 0.5, 1.3)
+    assert m["beta2"] == pytest.approx(0.9, rel=0.01)
+    assert m["beta1"] == pytest.approx(0.4, rel=0.01)
+    assert m["alpha"] == pytest.approx(1.3, rel=0.01)
+    assert 0.5 < 1.8 * m["supply_low_na"] < 1.8 * m["supply_high_na"] < 20
+    x, q = schmitt_char.dc_loop(0.9, 0.5)
+    turn = int(np.argmax(x))
+    mid = 0.65
+    up_state = np.interp(mid, x[:turn + 1], q[:turn + 1])
+    down_state = np.interp(mid, x[turn:][::-1], q[turn:][::-1])
+    assert up_state < 0.1 and down_state > 0.9
+
+
+def test_transistor_cell_mismatch_is_seeded():
+    a = schmitt_char.dc_thresholds(0.7, 0.4, mismatch=True, seed=5)
+    b = schmitt_char.dc_thresholds(0.7, 0.4, mismatch=True, seed=5)
+    c = schmitt_char.dc_thresholds(0.7, 0.4, mismatch=True, seed=6)
+    assert a == b and a != c
+
+
+def test_calibration_fit_inverts_a_known_linear_cell():
+    rows = [{"ithresh": it, "iwidth": iw, "igain": ig, "beta2": 1.02 * it + 0.01, "beta1": 0.99 * (it - iw),
+             "alpha": 0.98 * ig} for it, iw, ig in ((0.5, 0.1, 1.0), (1.0, 0.5, 2.0), (2.0, 0.3, 0.5), (3.0, 2.0, 4))]
+    model = schmitt_char.fit(rows)
+    it, iw, ig = schmitt_char.biases_for(model, 1.5, 0.9, 2.5)
+    assert 1.02 * it + 0.01 == pytest.approx(1.5)
+    assert 0.99 * (it - iw) == pytest.approx(0.9)
+    assert 0.98 * ig == pytest.approx(2.5)
+
+
+def test_mapped_cells_of_the_digits_model_hit_the_ir_within_2_percent():
+    """The shipped calibration (calib/, from `cosim characterize`) maps three digits
+    cells (narrowest and widest windows, largest alpha) onto biases; measured in
+    ngspice each switches within 2% of beta2, beta1 (and of delta) and outputs alpha within 2%."""
+    ir = load_ir(ROOT / "netlists" / "schmitt_digits.hw.json")
+    calib = load_calibration()
+    size = cell_size(calib, 0.05)
+    assert size["msize"] > 1 and size["expected_sigma_beta"] == pytest.approx(0.05)
+    keep = {(0, 14), (1, 1), (1, 4)}
+    rows = [r for r in map_cells(ir, calib, 0.05) if (r["layer"], r["channel"]) in keep]
+    assert len(rows) == 3
+    for r in rows:
+        m = schmitt_char.measure(r["ithresh_na"], r["iwidth_na"], r["igain_na"], msize=r["msize"])
+        assert m["beta2"] == pytest.approx(r["beta2"], rel=0.02)
+        assert m["beta1"] == pytest.approx(r["beta1"], rel=0.02)
+        assert m["beta2"] - m["beta1"] == pytest.approx(r["delta"], rel=0.02)
+        assert m["alpha"] == pytest.approx(r["alpha"], rel=0.02)
+
+
+def test_hysteresis_overlays_the_transistor_cell(tmp_path, capsys):
+    out = tmp_path / "h.png"
+    rc = main(["hysteresis", str(ROOT / "netlists" / "schmitt_digits.hw.json"), "--channel", "3",
+               "--level", "transistor", "--out", str(out), "--json", str(tmp_path / "h.json")])
+    text = capsys.readouterr().out
+    assert rc == 0 and out.stat().st_size > 10_000
+    assert "transistor model" in text
+    import json
+    recs = json.loads((tmp_path / "h.json").read_text())
+    assert [r["model"] for r in recs] == ["latch", "transistor"]
+    assert abs(recs[1]["err_up"]) < 0.05 and abs(recs[1]["err_down"]) < 0.05   # fractions of the width
+
+
+def test_transistor_level_of_a_signed_cell_is_refused_clearly(tmp_path, capsys):
+    rc = main(["hysteresis", str(ROOT / "netlists" / "bmru_flipflop.hw.json"), "--channel", "0",
+               "--level", "transistor", "--out", str(tmp_path / "h.png")])
+    assert rc != 0 and "no transistor-level cell" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_full_characterization_and_every_shipped_cell(tmp_path):
+    """`cosim characterize` end to end, then every first-quadrant cell of the shipped
+    models mapped and measured: within 2% (`cosim map-cells --measure` exits 0)."""
+    assert main(["characterize", "--out", str(tmp_path)]) == 0
+    assert main(["map-cells", str(ROOT / "models" / "schmitt_digits"), "--measure",
+                 "--calib", str(tmp_path / "sky130_tt_27c.json")]) == 0
