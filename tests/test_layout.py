@@ -5,7 +5,7 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / "cosim"
 # each layer may import the ones before it, never the ones after
 ORDER = ["errors", "limits", "argtypes", "fileio", "cells", "models", "hw", "netlist", "spice", "engine", "backends",
-         "analysis", "plots", "verify", "montecarlo", "demo", "cli"]
+         "analysis", "plots", "pdk", "verify", "montecarlo", "demo", "cli"]
 RANK = {name: i for i, name in enumerate(ORDER)}
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 
@@ -108,37 +107,6 @@ def characterize(corner: str = "tt", temp_c: float = 27.0, seed: int = 0, progre
     return doc
 
 
-def plot(doc: dict, out: Path) -> list:
-    """Figures of the calibration document into `out`; returns the paths."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    paths = []
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for m in doc["mirrors"]:
-        err = 100 * np.asarray(m["gain_error"])
-        label = f"{m['polarity']}-bank, {'cascode' if m['cascode'] else 'plain'}"
-        axes[0].plot(m["vout_v"], err[0, :, 3], "o-", label=label)
-        axes[1].plot(m["currents_na"], err[-1, 1, :], "o-", label=label)
-    axes[0].set(xlabel="output voltage (V; p-bank: below vdd)", ylabel="gain error (%)",
-                title="gain vs output voltage (N = 1, 1 nA)")
-    axes[1].set(xscale="log", xlabel="input current (nA)", ylabel="gain error (%)",
-                title=f"gain vs input current (N = {COUNTS[-1]}, 0.9 V)")
-    for ax in axes:
-        ax.grid(alpha=.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"sky130 mirror banks, {doc['corner']} / {doc['temp_c']:g} °C")
-    fig.tight_layout()
-    paths.append(out / "mirrors.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
-    if "schmitt" in doc:
-        from . import schmitt_char
-        paths += schmitt_char.plot(doc["schmitt"], out)
-    return paths
-
-
 def _cmd(args) -> None:
     out = check_output(args.out, "--out", kind="dir")
     target = out / f"sky130_{args.corner}_{args.temp:g}c.json"
@@ -147,7 +115,8 @@ def _cmd(args) -> None:
     doc = characterize(args.corner, args.temp, args.seed)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, json.dumps(doc, indent=1, sort_keys=True) + "\n")
-    figs = plot(doc, out)
+    from ..plots.pdk import plot_calibration
+    figs = plot_calibration(doc, out)
     print(format_summary(doc))
     print(f"  wrote {target}" + "".join(f", {p}" for p in figs))
 

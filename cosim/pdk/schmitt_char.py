@@ -192,25 +192,3 @@ def summary_lines(doc: dict) -> list:
             f"  bistable cell mismatch (mirror devices {r['mirror_device_um'][0]:g}x{r['mirror_device_um'][1]:g} um, "
             f"{doc['mismatch']['samples']} draws): σ beta2 {r['sigma_beta2_pct']:.1f}%, beta1 "
             f"{r['sigma_beta1_pct']:.1f}%, width {r['sigma_width_pct']:.1f}%" for r in doc["mismatch"]["per_size"]]
-
-
-def plot(doc: dict, out) -> list:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [r for r in doc["grid"] if r["beta2"] is not None and r["beta1"] is not None]
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot([r["ithresh"] for r in rows], [r["beta2"] for r in rows], "o", label="β2 measured")
-    ax.plot([r["ithresh"] - r["iwidth"] for r in rows], [r["beta1"] for r in rows], "s", label="β1 measured")
-    lim = max(r["ithresh"] for r in rows) * 1.1
-    ax.plot([0, lim], [0, lim], "k:", lw=1, label="bias = threshold")
-    ax.set(xlabel="intended threshold from biases (nA)", ylabel="measured switching point (nA)",
-           title="sky130 bistable cell, uncalibrated")
-    ax.grid(alpha=.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "bistable.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
