@@ -150,7 +150,8 @@ def _cmd_hysteresis(args) -> None:
     transistor = []
     if args.level == "transistor":
         transistor = transistor_loops(ir, results, args.calib, args.sigma_target)
-    plot(results, out)
+    plot(results, out, title=None if not transistor else
+         f"layer {args.layer}: behavioral ({args.cell_model}), transistor (sky130 tt/27 °C, calibrated) and software")
     print(format_summary(results))
     if transistor:
         print(format_summary(transistor))
