@@ -165,3 +165,24 @@ def test_full_characterization_and_every_shipped_cell(tmp_path):
     assert main(["characterize", "--out", str(tmp_path)]) == 0
     assert main(["map-cells", str(ROOT / "models" / "schmitt_digits"), "--measure",
                  "--calib", str(tmp_path / "sky130_tt_27c.json")]) == 0
+
+
+def test_map_cells_and_characterize_refuse_bad_requests(tmp_path, capsys):
+    assert main(["map-cells", str(ROOT / "netlists" / "bmru_flipflop.hw.json")]) == 2
+    assert "no first-quadrant" in capsys.readouterr().err
+    assert main(["map-cells", str(ROOT / "netlists" / "schmitt_digits.hw.json"),
+                 "--calib", str(tmp_path / "none.json")]) == 2
+    assert "cosim characterize" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main(["map-cells", str(ROOT / "netlists" / "schmitt_digits.hw.json"),
+                 "--calib", str(tmp_path / "bad.json")]) == 2
+    (tmp_path / "sky130_tt_27c.json").write_text("{}")
+    assert main(["characterize", "--out", str(tmp_path)]) == 2     # exists, no --force: nothing run
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "sky130_tt_27c.json").read_text() == "{}"
+
+
+def test_map_cells_table_without_simulation(capsys):
+    assert main(["map-cells", str(ROOT / "netlists" / "schmitt_digits.hw.json"), "--sigma-target", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "msize 1.69" in out and out.count("\n") > 32
