@@ -160,8 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .montecarlo.cli import add_cli as add_montecarlo
     from .montecarlo.yield_study import add_cli as add_yield
-    from .pdk.characterize import add_cli as add_characterize
-    from .pdk.mapping import add_cli as add_map_cells
+    from .pdk.cli import add_characterize, add_map_cells
     from .verify.fixedpoints import add_cli as add_fixedpoints
     from .verify.hysteresis import add_cli as add_hysteresis
     from .verify.noise import add_cli as add_noise

@@ -13,16 +13,11 @@ per state, switching time.
 """
 from __future__ import annotations
 
-import argparse
-import json
 
 import numpy as np
 
-from .. import argtypes as at
-from ..fileio import atomic_write_text, check_output
 from .bench import bench, run
 from .cells import Unit, mirror_bank
-from .sky130 import CORNERS
 
 CALIB_VERSION = 1
 CURRENTS_NA = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -107,20 +102,6 @@ def characterize(corner: str = "tt", temp_c: float = 27.0, seed: int = 0, progre
     return doc
 
 
-def _cmd(args) -> None:
-    out = check_output(args.out, "--out", kind="dir")
-    target = out / f"sky130_{args.corner}_{args.temp:g}c.json"
-    check_output(target, "--out", force=args.force)
-    print(f"characterizing sky130 cells at {args.corner} / {args.temp:g} °C (seed {args.seed})")
-    doc = characterize(args.corner, args.temp, args.seed)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, json.dumps(doc, indent=1, sort_keys=True) + "\n")
-    from ..plots.pdk import plot_calibration
-    figs = plot_calibration(doc, out)
-    print(format_summary(doc))
-    print(f"  wrote {target}" + "".join(f", {p}" for p in figs))
-
-
 def format_summary(doc: dict) -> str:
     lines = []
     for m in doc["mirrors"]:
@@ -135,19 +116,3 @@ def format_summary(doc: dict) -> str:
         from . import schmitt_char
         lines += schmitt_char.summary_lines(doc["schmitt"])
     return "\n".join(lines)
-
-
-def add_cli(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("characterize", help="DC, transient and mismatch sweeps of the sky130 transistor cells "
-                                            "-> calibration JSON + plots",
-                       description=__doc__.split("\n\n")[1],
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="example:\n  cosim characterize --pdk sky130 --corner tt --temp 27 --out calib/")
-    p.add_argument("--pdk", choices=("sky130",), default="sky130")
-    p.add_argument("--corner", choices=CORNERS, default="tt")
-    p.add_argument("--temp", type=at.float_range(-55.0, 150.0), default=27.0, help="temperature (°C)")
-    p.add_argument("--seed", type=at.seed, default=0, help="seed of the mismatch draws")
-    p.add_argument("--out", default="calib", help="folder for the calibration file and plots")
-    p.add_argument("--force", action="store_true", help="overwrite an existing calibration file")
-    p.set_defaults(func=_cmd)
-    return p

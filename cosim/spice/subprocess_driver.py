@@ -54,7 +54,7 @@ def run_subprocess(netlist: str, timeout_s: float, workdir: str | Path | None
         try:
             proc = subprocess.run([exe, "-b", "-r", str(raw.resolve()), str(cir.resolve())],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT,
+                                  stderr=subprocess.STDOUT, cwd=wd,   # side files (bsim4v5.out) stay there
                                   timeout=timeout_s)
         except subprocess.TimeoutExpired as exc:  # run() has killed the child
             wall = time.perf_counter() - t0
