@@ -186,3 +186,17 @@ def test_map_cells_table_without_simulation(capsys):
     assert main(["map-cells", str(ROOT / "netlists" / "schmitt_digits.hw.json"), "--sigma-target", "0.1"]) == 0
     out = capsys.readouterr().out
     assert "msize 1.69" in out and out.count("\n") > 32
+
+
+def test_textbook_dpi_decays_with_its_tau_but_is_not_the_linear_dpi():
+    """sky130_dpi at I_tau = I_g = 2 pA, 1 pF, 1 nA steps: the decay is exponential with
+    tau within 20% of C U_T / (0.64 I_tau); the level is a power law well below the linear
+    law I_in I_g / I_tau (what a transistor ladder stage must be calibrated for); the rise
+    is faster than the fall."""
+    from cosim.pdk.dpi_char import step_response
+
+    r = step_response(2.0, 2.0, 1.0)
+    assert r["tau_fall_s"] == pytest.approx(r["tau_ideal_s"], rel=0.2)
+    assert r["tau_fall_residual"] < 0.1
+    assert 0.3 < r["i_ss_na"] / r["linear_law_na"] < 0.8
+    assert r["t63_rise_s"] < 0.9 * r["tau_fall_s"]

@@ -14,6 +14,8 @@ from .sky130 import CAPACITOR, DEVICES, trimmed_library
 #: ngspice options for nA cells (ENV: gmin is what matters at pA; mirrors and latches
 #: matched the tight pA set with these)
 OPTIONS = "abstol=1e-14 reltol=1e-3 vntol=1e-7 gmin=1e-15 method=gear"
+#: for pA biases (DPI leak currents): the default gmin alone is a 1 pA error across 1 V
+OPTIONS_PA = "abstol=1e-16 reltol=1e-4 vntol=1e-7 gmin=1e-16 method=gear"
 CELLS = CIRCUITS_DIR / "sky130_cells.lib"
 
 
@@ -48,8 +50,9 @@ def bench(title: str, corner: str = "tt", mismatch: bool = False, vdd: float = 1
     return c
 
 
-def run(c: Circuit, analysis: str, *, temp_c: float = 27.0, seed: int = 0, timeout_s: float = 300.0) -> dict:
+def run(c: Circuit, analysis: str, *, temp_c: float = 27.0, seed: int = 0, timeout_s: float = 300.0,
+        options: str = OPTIONS) -> dict:
     """Waveforms {vector: array} of the bench under `analysis` (".op", ".dc ...", ".tran ...")."""
-    text = with_analysis(write(c), f".options {OPTIONS}\n.temp {temp_c:g}\n{analysis}")
+    text = with_analysis(write(c), f".options {options}\n.temp {temp_c:g}\n{analysis}")
     res = run_netlist(text, timeout_s=timeout_s, seed=seed)
     return {k: np.asarray(v) for k, v in res.waveforms.items()}

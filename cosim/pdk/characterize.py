@@ -9,7 +9,8 @@ per unit size in one netlist (each instance its own draw), seeded: σ of the
 gain against sqrt(W L), fitted as a Pelgrom coefficient (% um). The
 bistable cell (circuits/sky130_cells.lib `sky130_schmitt`) when present:
 switching points and output level against its three biases, supply current
-per state, switching time.
+per state, switching time. The DPI integrator (`sky130_dpi`): step
+responses against the linear DPI law (pdk.dpi_char).
 """
 from __future__ import annotations
 
@@ -95,7 +96,9 @@ def characterize(corner: str = "tt", temp_c: float = 27.0, seed: int = 0, progre
         doc["mirrors"].append(mirror_sweep(pol, casc, corner, temp_c))
     progress("  mirror mismatch (Pelgrom) ...")
     doc["mirror_mismatch"] = mirror_mismatch(corner, temp_c, seed)
-    from . import schmitt_char
+    from . import dpi_char, schmitt_char
+    progress("  DPI integrator ...")
+    doc["dpi"] = dpi_char.characterize(corner, temp_c)
     if schmitt_char.available():
         progress("  bistable cell ...")
         doc["schmitt"] = schmitt_char.characterize(corner, temp_c, seed)
@@ -112,6 +115,9 @@ def format_summary(doc: dict) -> str:
     sizes = ", ".join(f"{r['w_um']:g}x{r['l_um']:g} um {r['sigma_pct']:.1f}%" for r in mm["per_size"])
     lines.append(f"  mirror mismatch σ(gain): {sizes}; Pelgrom {mm['pelgrom_pct_um']:.1f} %·um "
                  f"(1% needs {mm['area_for_1pct_um2']:.0f} um² per device)")
+    if "dpi" in doc:
+        from . import dpi_char
+        lines += dpi_char.summary_lines(doc["dpi"])
     if "schmitt" in doc:
         from . import schmitt_char
         lines += schmitt_char.summary_lines(doc["schmitt"])
