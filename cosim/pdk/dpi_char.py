@@ -18,7 +18,7 @@ from .bench import OPTIONS_PA, bench, run
 
 CELL = "sky130_dpi"
 T_ON, T_OFF, T_END = 0.1, 0.5, 1.0
-U_T = 0.02585          # V at 27 C
+BOLTZMANN_EV = 8.617333e-5   # thermal voltage U_T = k T / q (V per K)
 KAPPA = 0.64
 
 
@@ -45,7 +45,7 @@ def step_response(itau_pa: float = 2.0, ig_pa: float = 2.0, i_in_na: float = 1.0
     return {"itau_pa": itau_pa, "ig_pa": ig_pa, "i_in_na": i_in_na, "c_pf": c_pf, "i_ss_na": i_ss,
             "linear_law_na": i_in_na * ig_pa / itau_pa, "tau_fall_s": float(-1 / slope),
             "tau_fall_residual": resid, "t63_rise_s": t63,
-            "tau_ideal_s": c_pf * 1e-12 * U_T / (KAPPA * itau_pa * 1e-12), "floor_na": floor}
+            "tau_ideal_s": c_pf * 1e-12 * BOLTZMANN_EV * (temp_c + 273.15) / (KAPPA * itau_pa * 1e-12), "floor_na": floor}
 
 
 def characterize(corner: str, temp_c: float) -> dict:
