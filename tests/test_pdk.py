@@ -200,3 +200,31 @@ def test_textbook_dpi_decays_with_its_tau_but_is_not_the_linear_dpi():
     assert r["tau_fall_residual"] < 0.1
     assert 0.3 < r["i_ss_na"] / r["linear_law_na"] < 0.8
     assert r["t63_rise_s"] < 0.9 * r["tau_fall_s"]
+
+
+def test_clocked_transistor_cell_changes_only_during_the_clock_pulse():
+    """sky130_schmitt_clk, 10 ms steps, clock pulse 4-6 ms: the input during the pulse
+    (a_k) decides; another level from 7 ms (b_k, across the other threshold) must not
+    toggle the held state. State read at 9 ms of each step = the software rule on a_k."""
+    from cosim.netlist.circuit import Pulse, Pwl
+
+    a = [0.2, 1.0, 0.5, 0.1, 0.9, 0.5, 0.6, 0.2]          # nA; beta2 0.7, beta1 0.3
+    b = [1.2, 0.0, 1.2, 1.2, 0.0, 0.0, 1.2, 1.2]
+    pts = []
+    for k, (ak, bk) in enumerate(zip(a, b)):
+        t0 = 10e-3 * k
+        pts += [(t0 + 1e-5, ak * 1e-9), (t0 + 7e-3, ak * 1e-9), (t0 + 7.01e-3, bk * 1e-9), (t0 + 10e-3, bk * 1e-9)]
+    c = bench("clocked cell")
+    c.isource("x", "0", "inp", Pwl(((0.0, a[0] * 1e-9),) + tuple(pts)))
+    c.add("vsource", "clk", "clk", "0", value=Pulse(0.0, 1.8, 4e-3, 0.5e-3, 0.5e-3, 1e-3, 10e-3))
+    c.add("vsource", "out", "out", "0", value=0.6)
+    c.instance("c", "sky130_schmitt_clk", "inp", "clk", "out", "vdd", "0", ithresh=0.7e-9, iwidth=0.4e-9,
+               igain=1e-9)
+    c.saves.extend(["v(xc.q)", "time"])
+    w = run(c, ".tran 0.1m 80m 0 0.2m")
+    s, want = 0, []
+    for ak in a:
+        s = 1 if ak > 0.7 else 0 if ak < 0.3 else s
+        want.append(s)
+    got = [int(np.interp(10e-3 * k + 9e-3, w["time"], w["v(xc.q)"]) > 0.9) for k in range(len(a))]
+    assert got == want
