@@ -228,3 +228,11 @@ def test_clocked_transistor_cell_changes_only_during_the_clock_pulse():
         want.append(s)
     got = [int(np.interp(10e-3 * k + 9e-3, w["time"], w["v(xc.q)"]) > 0.9) for k in range(len(a))]
     assert got == want
+
+
+def test_unwritable_cache_is_a_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("COSIM_CACHE", str(blocker))        # a file where a folder is needed
+    with pytest.raises(InputError, match="COSIM_CACHE"):
+        sky130.trimmed_library("ff")

@@ -117,8 +117,12 @@ def trimmed_library(corner: str = "tt", mismatch: bool = False) -> Path:
     stamp = hashlib.sha256(f"{lib.resolve()}:{lib.stat().st_mtime_ns}:{TRIM_VERSION}".encode()).hexdigest()[:12]
     path = cache_dir() / "pdk" / f"sky130_{corner}{'_mm' if mismatch else ''}_{stamp}.lib"
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, trimmed_text(corner, mismatch, lib))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, trimmed_text(corner, mismatch, lib))
+        except OSError as exc:
+            raise InputError(f"cannot write the trimmed sky130 library into {path.parent} ({exc.strerror}): "
+                             "set $COSIM_CACHE to a writable folder") from None
     return path
 
 
