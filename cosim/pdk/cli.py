@@ -19,8 +19,10 @@ MAP_DOC = ("Bias currents (and device sizes from a mismatch budget) that put eve
 
 def _characterize(args) -> None:
     out = check_output(args.out, "--out", kind="dir")
-    target = out / f"sky130_{args.corner}_{args.temp:g}c.json"
-    check_output(target, "--out", force=args.force)
+    stem = f"sky130_{args.corner}_{args.temp:g}c"
+    target = out / f"{stem}.json"
+    for path in (target, out / f"{stem}_mirrors.png", out / f"{stem}_bistable.png"):
+        check_output(path, "--out", force=args.force)
     from .characterize import characterize, format_summary
     from ..plots.pdk import plot_calibration
 
@@ -28,7 +30,7 @@ def _characterize(args) -> None:
     doc = characterize(args.corner, args.temp, args.seed)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, json.dumps(doc, indent=1, sort_keys=True) + "\n")
-    figs = plot_calibration(doc, out)
+    figs = plot_calibration(doc, out, stem + "_")
     print(format_summary(doc))
     print(f"  wrote {target}" + "".join(f", {p}" for p in figs))
 
@@ -57,7 +59,7 @@ def add_map_cells(sub) -> argparse.ArgumentParser:
     p.add_argument("model", help="checkpoint folder or .hw.json IR file")
     p.add_argument("--pdk", choices=("sky130",), default="sky130")
     p.add_argument("--calib", default=None, help="calibration file (default calib/sky130_<corner>_<temp>c.json)")
-    p.add_argument("--corner", default="tt")
+    p.add_argument("--corner", choices=CORNERS, default="tt")
     p.add_argument("--temp", type=at.float_range(-55.0, 150.0), default=27.0)
     p.add_argument("--sigma-target", type=at.float_range(1e-4, 0.5), default=0.05,
                    help="mismatch budget: σ of each cell's thresholds and of each mirror gain (fraction)")

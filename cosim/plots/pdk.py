@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 
 from . import save_figure
 
-def plot_calibration(doc: dict, out: Path) -> list:
+def plot_calibration(doc: dict, out: Path, stem: str = "") -> list:
     """Figures of the calibration document into `out`; returns the paths."""
     paths = []
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -29,10 +29,10 @@ def plot_calibration(doc: dict, out: Path) -> list:
         ax.legend(fontsize=8)
     fig.suptitle(f"sky130 mirror banks, {doc['corner']} / {doc['temp_c']:g} °C")
     fig.tight_layout()
-    paths.append(save_figure(fig, Path(out) / "mirrors.png", dpi=110))
+    paths.append(save_figure(fig, Path(out) / f"{stem}mirrors.png", dpi=110))
     plt.close(fig)
     if "schmitt" in doc:
-        paths.append(plot_bistable(doc["schmitt"], Path(out) / "bistable.png"))
+        paths.append(plot_bistable(doc["schmitt"], Path(out) / f"{stem}bistable.png"))
     return paths
 
 
