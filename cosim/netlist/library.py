@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["CIRCUITS_DIR", "LIBRARY", "Library", "behavioral_library", "include_line"]
+__all__ = ["CIRCUITS_DIR", "LIBRARY", "Library", "behavioral_library", "read_library", "include_line"]
 
 #: circuits/ folder ($COSIM_CIRCUITS overrides; default: next to the package).
 CIRCUITS_DIR = Path(os.environ.get("COSIM_CIRCUITS",
@@ -27,7 +27,8 @@ class Library:
 
 
 @lru_cache(maxsize=None)
-def _read(path: Path) -> Library:
+def read_library(path: Path) -> Library:
+    """A subcircuit library file with the ports of each `.subckt` (cached per path)."""
     ports = {}
     for line in path.read_text().splitlines():
         tok = line.split()
@@ -38,7 +39,7 @@ def _read(path: Path) -> Library:
 
 def behavioral_library() -> Library:
     """circuits/cosim.lib with the ports of each of its subcircuits."""
-    return _read(LIBRARY)
+    return read_library(LIBRARY)
 
 
 def include_line(path: str | Path = LIBRARY) -> str:

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..netlist.circuit import Circuit
 from ..netlist.ngspice import with_analysis, write
-from ..netlist.library import CIRCUITS_DIR
+from ..netlist.library import CIRCUITS_DIR, read_library
 from ..spice import run_netlist
 from .sky130 import CAPACITOR, DEVICES, trimmed_library
 
@@ -36,10 +36,7 @@ class PdkLibrary:
 def library(corner: str = "tt", mismatch: bool = False) -> PdkLibrary:
     ports = {d: ("d", "g", "s", "b") for d in DEVICES} | {CAPACITOR: ("c0", "c1")}
     if CELLS.is_file():
-        for line in CELLS.read_text().splitlines():
-            tok = line.split()
-            if tok and tok[0].lower() == ".subckt":
-                ports[tok[1].lower()] = tuple(t.lower() for t in tok[2:] if "=" not in t)
+        ports |= read_library(CELLS).ports
     return PdkLibrary(corner, mismatch, ports)
 
 
