@@ -19,6 +19,11 @@ OPTIONS_PA = "abstol=1e-16 reltol=1e-4 vntol=1e-7 gmin=1e-16 method=gear"
 CELLS = CIRCUITS_DIR / "sky130_cells.lib"
 
 
+def cell_files() -> list:
+    """Every transistor-cell library in circuits/ (sky130_*.lib), in name order."""
+    return sorted(CIRCUITS_DIR.glob("sky130_*.lib"))
+
+
 @dataclass(frozen=True)
 class PdkLibrary:
     """The trimmed sky130 models of one corner (+ circuits/sky130_cells.lib) as a netlist library."""
@@ -28,15 +33,14 @@ class PdkLibrary:
 
     def text(self) -> str:
         lines = [f'.include "{trimmed_library(self.corner, self.mismatch)}"']
-        if CELLS.is_file():
-            lines.append(CELLS.read_text())
+        lines += [path.read_text() for path in cell_files()]
         return "\n".join(lines)
 
 
 def library(corner: str = "tt", mismatch: bool = False) -> PdkLibrary:
     ports = {d: ("d", "g", "s", "b") for d in DEVICES} | {CAPACITOR: ("c0", "c1")}
-    if CELLS.is_file():
-        ports |= read_library(CELLS).ports
+    for path in cell_files():
+        ports |= read_library(path).ports
     return PdkLibrary(corner, mismatch, ports)
 
 
