@@ -152,6 +152,34 @@ def test_hysteresis_overlays_the_transistor_cell(tmp_path, capsys):
     assert abs(recs[1]["err_up"]) < 0.05 and abs(recs[1]["err_down"]) < 0.05   # fractions of the width
 
 
+def test_transistor_s_curve_holds_every_equilibrium_between_the_folds():
+    """Servoed DC sweep of the comparison node: the folds are the DC loop's switching
+    points, and between them three equilibria (low, unstable middle, high) exist."""
+    r = schmitt_char.s_curve(0.7, 0.4, 1.0)
+    up, down = schmitt_char.dc_thresholds(0.7, 0.4)
+    assert abs(r["fold_up"] - up) < 0.003 and abs(r["fold_down"] - down) < 0.003      # nA (sweep steps)
+    assert abs(r["fold_up"] / 0.7 - 1) < 0.01 and abs(r["fold_down"] / 0.3 - 1) < 0.01
+    x, s = r["input_na"], r["state"]
+    for probe in (0.35, 0.5, 0.65):
+        near = np.abs(x - probe) < 0.05     # the branches near the rails are sampled sparsely in x
+        kinds = {int(v > 0.95) + int(v > 0.02) for v in s[near]}   # 0 low, 1 middle, 2 high
+        assert kinds == {0, 1, 2}, (probe, sorted(set(np.round(s[near], 2))))
+    assert abs(r["alpha_na"] - 1.0) < 0.01
+
+
+def test_fixed_points_overlay_the_transistor_cell(tmp_path, capsys):
+    out = tmp_path / "fp.png"
+    rc = main(["fixedpoints", str(ROOT / "netlists" / "schmitt_digits.hw.json"), "--channel", "3",
+               "--level", "transistor", "--out", str(out), "--json", str(tmp_path / "fp.json")])
+    assert rc == 0 and out.stat().st_size > 10_000, capsys.readouterr().err
+    import json
+    t = json.loads((tmp_path / "fp.json").read_text())["transistor"]
+    assert abs(t["err_beta2"]) < 0.02 and abs(t["err_beta1"]) < 0.02 and t["corner"] == "tt"
+    rc = main(["fixedpoints", str(ROOT / "netlists" / "bmru_flipflop.hw.json"), "--channel", "0",
+               "--level", "transistor", "--out", str(tmp_path / "b.png")])
+    assert rc != 0 and "no transistor-level" in capsys.readouterr().err
+
+
 def test_transistor_level_of_a_signed_cell_is_refused_clearly(tmp_path, capsys):
     rc = main(["hysteresis", str(ROOT / "netlists" / "bmru_flipflop.hw.json"), "--channel", "0",
                "--level", "transistor", "--out", str(tmp_path / "h.png")])

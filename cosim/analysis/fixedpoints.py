@@ -269,7 +269,8 @@ class FixedPointResult:
     [beta1, beta2] to 1e-9 of the width; n_fixed_points: input -> number of fixed
     points found by root finding just outside / inside each fold;
     circuit: the sweep comparison (None without a circuit run);
-    ladder: the CMRU ladder of levels (None for other cells).
+    ladder: the CMRU ladder of levels (None for other cells);
+    transistor: folds of the same cell at transistor level (None unless asked).
     trace (not in to_dict): arrays for plotting."""
     layer: int
     channel: int | None
@@ -291,6 +292,7 @@ class FixedPointResult:
     ladder: LadderLevels | None = None
     note: str = ""
     wall_s: float = 0.0
+    transistor: dict | None = None    # the transistor-level cell's folds (verify.fixedpoints)
     trace: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:

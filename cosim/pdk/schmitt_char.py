@@ -121,6 +121,45 @@ def dc_thresholds(ithresh_na: float, iwidth_na: float, **kw) -> tuple:
     return tuple(out)
 
 
+def s_curve(ithresh_na: float, iwidth_na: float, igain_na: float = 1.0, *, msize: float = 1.0,
+            corner: str = "tt", temp_c: float = 27.0, step_v: float = 0.002) -> dict:
+    """Every equilibrium of one cell versus a constant input (nA), stable and unstable.
+
+    The comparison node x is held by a voltage source swept over the supply and the
+    input current is servoed (a current-controlled source of gain 1e4 from that
+    source's current) so that the source carries no current: each sweep point is an
+    equilibrium of the cell at the input the servo found. x is single-valued along the
+    whole S-curve (the input is not), so one DC sweep traces the low branch, the
+    unstable middle and the high branch. Returns input (nA), state (the state node q
+    over the supply: the output switch is a digital function of it, so the output
+    current would hide the unstable branch's shape), the output current when high
+    (nA) and the two folds: `fold_up` (largest input with state < 1/2) and
+    `fold_down` (smallest with state >= 1/2)."""
+    def sweep(lo_v, hi_v, step):
+        c = bench("bistable cell equilibria", corner)
+        c.add("vsource", "force", "xc.x", "0", value=0.9)
+        c.cccs("servo", "0", "inp", "force", 1e4)
+        c.add("vsource", "out", "out", "0", value=VOUT_V)
+        c.instance("c", CELL, "inp", "out", "vdd", "0", ithresh=ithresh_na * 1e-9, iwidth=iwidth_na * 1e-9,
+                   igain=igain_na * 1e-9, msize=msize)
+        c.saves.extend(["i(vforce)", "i(vout)", "v(xc.q)"])
+        w = run(c, f".dc vforce {lo_v:.6g} {hi_v:.6g} {step:.6g}", temp_c=temp_c)
+        return w["v(v-sweep)"], 1e4 * w["i(vforce)"] * 1e9, w["i(vout)"] * 1e9, w["v(xc.q)"] / 1.8
+
+    v, x_na, out, state = sweep(0.0, 1.8, step_v)
+    mid = np.nonzero((state > 0.01) & (state < 0.99))[0]
+    if len(mid):           # the unstable middle spans a few mV of x: sweep it again, 400 points
+        lo_v, hi_v = v[max(mid[0] - 1, 0)], v[min(mid[-1] + 1, len(v) - 1)]
+        fine = sweep(lo_v, hi_v, (hi_v - lo_v) / 400)
+        keep = (v < lo_v) | (v > hi_v)
+        v, x_na, out, state = (np.concatenate([a[keep], b]) for a, b in zip((v, x_na, out, state), fine))
+        order = np.argsort(v)
+        x_na, out, state = x_na[order], out[order], state[order]
+    low, high = state < 0.5, state >= 0.5
+    return {"input_na": x_na, "state": state, "alpha_na": float(out.max()),
+            "fold_up": float(x_na[low & (x_na > 0)].max()), "fold_down": float(x_na[high].min())}
+
+
 def threshold_mismatch(corner: str, temp_c: float, seed: int, samples: int = 30,
                        sizes=(1.0, 2.0), ithresh_na: float = 0.7, iwidth_na: float = 0.4) -> dict:
     """σ (% of the nominal value) of beta2, beta1 and the width under the PDK's mismatch

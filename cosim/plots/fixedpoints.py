@@ -40,6 +40,12 @@ def _s_curve(ax, res, i_unit_a: float) -> None:
             idx = np.unique([int(np.argmin(np.abs(xs - g))) for g in grid])
             ax.plot(xs[idx] * sc, curve.state(us[idx]), marker, color=color, ms=6, mew=1.3,
                     mfc="none", label=label, zorder=4)
+    if "transistor_x" in res.trace:
+        tx, tu = res.trace["transistor_x"], res.trace["transistor_u"]
+        keep = (tx >= curve.lo) & (tx <= curve.hi)
+        t = res.transistor
+        ax.plot(tx[keep] * sc, curve.state(tu[keep]), "-", color="C2", lw=1.2, alpha=0.9, zorder=6,
+                label=f"transistor (sky130 {t['corner']}/{t['temp_c']:g} °C): every equilibrium, state node q/vdd")
     lo_l, hi_l = curve.levels
     for v, name, dx, ha in ((res.beta2, "β2 (up fold)", 3, "left"),
                             (res.beta1, "β1 (down fold)", -3, "right")):

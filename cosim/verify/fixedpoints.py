@@ -68,6 +68,37 @@ def fixedpoints(ir, layer: int, channel: int, *, loopgain: float = 20.0, margin:
                                 sweep_u=res[cell.state_probe], ladder=ladder, wall_s=wall)
 
 
+def transistor_curve(ir, result, calib_path=None, sigma_target: float = 0.05) -> dict:
+    """The same cell at transistor level (sky130 bistable cell at its calibrated biases,
+    pdk.mapping): every equilibrium versus a constant input (pdk.schmitt_char.s_curve),
+    added to `result` (field `transistor`, trace transistor_x / transistor_u); returns
+    the folds (units) and their errors (fractions of beta2 / beta1 and of the width)."""
+    from ..hw.kinds import get_kind
+    from ..pdk.mapping import load_calibration, map_cells
+    from ..pdk.schmitt_char import s_curve
+
+    if not get_kind(result.kind).first_quadrant:
+        raise InputError(f"--level transistor: layer {result.layer} ({result.kind}) has no transistor-level "
+                         "fixed-point sweep yet (only first-quadrant schmitt cells)")
+    calib = load_calibration(calib_path)
+    rows = {(r["layer"], r["channel"]): r for r in map_cells(ir, calib, sigma_target)}
+    m = rows[(result.layer, result.channel)]
+    na = ir.timing.i_unit_a / 1e-9
+    sc = s_curve(m["ithresh_na"], m["iwidth_na"], m["igain_na"], msize=m["msize"], corner=calib["corner"],
+                 temp_c=calib["temp_c"])
+    up, down = sc["fold_up"] / na, sc["fold_down"] / na
+    result.trace["transistor_x"] = sc["input_na"] / na
+    result.trace["transistor_u"] = sc["state"]
+    result.transistor = {
+        "corner": calib["corner"], "temp_c": calib["temp_c"], "msize": m["msize"],
+        "biases_na": {k: m[f"{k}_na"] for k in ("ithresh", "iwidth", "igain")},
+        "fold_up": up, "fold_down": down, "alpha": sc["alpha_na"] / na,
+        "err_beta2": up / result.beta2 - 1, "err_beta1": down / result.beta1 - 1,
+        "err_up_of_width": (up - result.beta2) / result.width,
+        "err_down_of_width": (down - result.beta1) / result.width}
+    return result.transistor
+
+
 def plot(result, path, ir=None, title: str | None = None) -> Path:
     """Fixed-point figure (S-curve + circuit sweeps; ladder panel for CMRU)."""
     from ..plots.fixedpoints import plot_fixed_points
@@ -110,6 +141,13 @@ def format_summary(r, i_unit_a: float = 1e-9, goal: float = GOAL) -> str:
             lines.append(f"  circuit ladder held every rung with no input: "
                          f"{'yes' if lad.all_held else 'NO'}, max level error "
                          f"{lad.max_level_err:.2e} rung")
+    t = r.transistor
+    if t is not None:
+        lines.append(f"  transistor (sky130 {t['corner']}/{t['temp_c']:g} °C, calibrated, msize {t['msize']:.3g}): "
+                     f"up fold {t['fold_up'] * nA:.4f} nA ({100 * t['err_beta2']:+.2f}% of beta2, "
+                     f"{100 * t['err_up_of_width']:+.2f}% of width), down fold {t['fold_down'] * nA:.4f} nA "
+                     f"({100 * t['err_beta1']:+.2f}% of beta1, {100 * t['err_down_of_width']:+.2f}% of width), "
+                     f"high level {t['alpha'] * nA:.4g} nA")
     if r.note:
         lines.append(f"  note: {r.note}")
     return "\n".join(lines)
@@ -122,6 +160,7 @@ EPILOG = """examples:
   cosim fixedpoints models/bmru_flipflop --channel 0 --out fp_bmru0.png
   cosim fixedpoints models/cmru_counting --channel 2 --out fp_cmru2.png    # stage + ladder levels
   cosim fixedpoints netlists/schmitt_digits.hw.json --channel 12 --out fp12.png --json fp12.json
+  cosim fixedpoints models/schmitt_digits --channel 3 --level transistor --out fp3_sky130.png
 
 MODEL is a checkpoint folder (quantized with --bits, default 6) or a .hw.json IR
 file. The S-curve is that of the dynamic cell model (bist_dyn, folds calibrated
@@ -133,7 +172,13 @@ def _cmd_fixedpoints(args) -> None:
     ir = load_ir(args.model, bits=args.bits)
     res = fixedpoints(ir, args.layer, args.channel, loopgain=args.loopgain,
                       timeout_s=args.timeout)
-    plot(res, out, ir)
+    title = None
+    if args.level == "transistor":
+        transistor_curve(ir, res, args.calib, args.sigma_target)
+        title = (f"fixed points: layer {args.layer} channel {args.channel}: software/dynamic model, "
+                 f"behavioral sweep and transistor (sky130 {res.transistor['corner']}/"
+                 f"{res.transistor['temp_c']:g} °C, calibrated)")
+    plot(res, out, ir, title=title)
     print(format_summary(res, ir.timing.i_unit_a))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -162,5 +207,12 @@ def add_cli(sub) -> argparse.ArgumentParser:
     p.add_argument("--bits", type=at.bits, default=6, help="quantization bits for a checkpoint (default 6)")
     p.add_argument("--json", default=None, help="also write the result as JSON here")
     p.add_argument("--timeout", type=at.timeout_s, default=120.0, help="ngspice time limit (s, > 0)")
+    p.add_argument("--level", choices=["behavioral", "transistor"], default="behavioral",
+                   help="transistor: also trace every equilibrium of the cell at transistor level "
+                        "(sky130, calibrated biases; first-quadrant cells)")
+    p.add_argument("--calib", default=None, help="calibration JSON for --level transistor "
+                                                 "(default: calib/sky130_tt_27c.json)")
+    p.add_argument("--sigma-target", type=at.float_range(1e-4, 0.5), default=0.05,
+                   help="mismatch budget that sizes the transistor cell (fraction, default 0.05)")
     p.set_defaults(func=_cmd_fixedpoints)
     return p
