@@ -56,3 +56,29 @@ def float_range(lo: float, hi: float, *, lo_open: bool = False):
 timeout_s = float_range(0.0, 86400.0, lo_open=True)
 seed = int_range(0, 2 ** 31 - 1)
 bits = int_range(2, 16)
+
+
+def choice_list(choices):
+    """Comma-separated values, each one of `choices`, no repeats (order kept)."""
+    def parse(text: str) -> list:
+        vals = [v.strip() for v in text.split(",") if v.strip()]
+        bad = [v for v in vals if v not in choices]
+        if not vals or bad or len(set(vals)) != len(vals):
+            raise argparse.ArgumentTypeError(f"expected distinct values from {', '.join(choices)} "
+                                             f"separated by commas, got {text!r}")
+        return vals
+    parse.__name__ = "list"
+    return parse
+
+
+def float_list(lo: float, hi: float):
+    """Comma-separated distinct finite floats in [lo, hi] (order kept)."""
+    one = float_range(lo, hi)
+
+    def parse(text: str) -> list:
+        vals = [one(v.strip()) for v in text.split(",") if v.strip()]
+        if not vals or len(set(vals)) != len(vals):
+            raise argparse.ArgumentTypeError(f"expected distinct numbers separated by commas, got {text!r}")
+        return vals
+    parse.__name__ = "list"
+    return parse

@@ -67,9 +67,14 @@ def _cmd_train(args) -> None:
 def _cmd_export(args) -> None:
     from .netlist.export import export_model, format_summary
 
+    pdk = None
+    if args.level == "transistor":
+        from .pdk.netlist import PdkSetup
+
+        pdk = PdkSetup(args.corner, args.temp, args.calib, args.sigma_target)
     res = export_model(args.model, args.out, bits=args.bits, per_channel=args.per_channel,
                        gain_max=args.gain_max, inputs=args.inputs, task_samples=args.task_samples,
-                       force=args.force)
+                       force=args.force, level=args.level, pdk=pdk)
     print(format_summary(res.summary))
     print(f"  wrote {res.netlist_path}, {res.ir_path}, {res.report_path} "
           f"(+ .inputs.npy, .probes.json: the stimulus and probe map to re-run it)")
@@ -149,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--inputs", help="stimulus: .npy array (batch, time, inputs) in units of 1 nA")
     src.add_argument("--task-samples", type=at.int_range(1, 10_000), default=1,
                      help="stimulus: the first N held-out sequences of the model's task")
+    e.add_argument("--level", choices=["behavioral", "transistor"], default="behavioral",
+                   help="transistor: every cell with a sky130 design at transistor level, calibrated "
+                        "(the others, and the mirror banks, stay behavioral: the summary says which)")
+    e.add_argument("--pdk", choices=["sky130"], default="sky130", help="PDK of --level transistor")
+    e.add_argument("--corner", choices=["tt", "ss", "ff", "sf", "fs"], default="tt",
+                   help="process corner of --level transistor (biases stay the calibration's)")
+    e.add_argument("--temp", type=at.float_range(-40, 125), default=27.0, help="temperature (°C)")
+    e.add_argument("--calib", default=None, help="calibration JSON (default: calib/sky130_tt_27c.json)")
+    e.add_argument("--sigma-target", type=at.float_range(1e-4, 0.5), default=0.05,
+                   help="mismatch budget that sizes the transistor cells (fraction)")
     e.set_defaults(func=_cmd_export)
 
     d = sub.add_parser("demo", help="run the shipped models end to end",

@@ -67,4 +67,4 @@ def simulate(ir, x, *, backend: str = "ngspice", noise=None, **options) -> Simul
     return _BACKENDS[backend](ir, x, noise=noise, **options)
 
 
-from . import fast, ngspice, reference  # noqa: E402,F401  (register the built-in backends)
+from . import fast, ngspice, reference, transistor  # noqa: E402,F401  (register the built-in backends)

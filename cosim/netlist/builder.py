@@ -31,7 +31,7 @@ from ..errors import InputError
 from ..hw.kinds import get_kind
 from ..hw.kinds.filters import FILTERS
 from ..hw.ir import CLOCK_LATCH_FRAC, HOLD_TAU_FRAC, CellLayer, HardwareIR, MirrorBank, pulse_start_s
-from .circuit import GROUND, Circuit, Pulse, Pwl, Rectifier, SignGate, Subckt, Transient
+from .circuit import GROUND, Circuit, Element, Pulse, Pwl, Rectifier, SignGate, Subckt, Transient
 from .ladder import ladder_subckt
 from .library import behavioral_library
 from .ngspice import current_vector, internal_vector
@@ -56,9 +56,12 @@ LATCH_EPS = 1e-3
 
 @dataclass
 class Probes:
-    """ngspice vector names, per copy: states[b][l][i], outputs[b][k]."""
+    """ngspice vector names, per copy: states[b][l][i], outputs[b][k]; scale: vector
+    name -> [a, b], the state is a * value + b (a transistor cell's state node in
+    volts; absent: the value is the state)."""
     states: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
+    scale: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +74,7 @@ class Netlist:
     nodes: int
     output_phase: float = 0.9   # readout currents of step k are read at (k + output_phase) dt
     circuit: Circuit | None = None   # the data the text was written from
+    levels: dict = field(default_factory=dict)   # block (cell kind title, "readout filters") -> level built
 
 
 def max_copies(ir: HardwareIR) -> int | None:
@@ -100,13 +104,47 @@ def output_phase(ir: HardwareIR) -> float:
 
 
 class _Builder:
-    def __init__(self, ir: HardwareIR, title: str):
+    def __init__(self, ir: HardwareIR, title: str, level: str = "behavioral", pdk=None):
         self.ir = ir                      # the copy being built (copies may differ by mismatch)
         self.timing = ir.timing
         self.iu = ir.timing.i_unit_a
         self.c = Circuit(title, library=behavioral_library())
         self.probes = Probes()
-        self.implementation = "behavioral"   # cell implementation (hw.kinds) the cells use
+        self.implementation = level       # cell implementation (hw.kinds) the cells use
+        self.levels: dict = {}            # block -> implementation it got (fallback: behavioral)
+        self.clocks: dict = {}            # clock net -> its Pulse (0..1 V)
+        self.layer_index = 0              # the layer being built
+        self.pdk = pdk                    # pdk.netlist.PdkSetup of a transistor-level netlist
+        if level != "behavioral":
+            if pdk is None:
+                raise InputError(f"a {level}-level netlist needs a PDK setup")
+            pdk.prepare(self)
+
+    def clock_volts(self, clk: str) -> str:
+        """The update clock `clk` at full logic swing (0..supply V) for transistor
+        gates: an ideal pulse source with the same timing (a clock driver's job)."""
+        name = f"{clk}v"
+        if name not in self.clocks:
+            p = self.clocks[clk]
+            self.clocks[name] = p
+            vdd = self.pdk.vdd_v
+            self.c.add("vsource", name, name, GROUND,
+                       value=Pulse(0, vdd, p.delay_s, p.rise_s, p.fall_s, p.width_s, p.period_s))
+        return name
+
+    def sense_at(self, name: str, node: str, volts: float) -> str:
+        """A sense source holding `node` at `volts` (a transistor output's compliance)."""
+        return self.c.add("vsource", name, node, GROUND, value=float(volts))
+
+    def state_probe(self, instance: str, node: str, scale: float, offset: float = 0.0) -> str:
+        """`vector(instance, node)`, read as state = scale * value + offset."""
+        v = self.vector(instance, node)
+        self.probes.scale[v] = [float(scale), float(offset)]
+        return v
+
+    def set_initial(self, instance: str, node: str, volts: float) -> None:
+        """Start the operating point with `node` of `instance` at `volts` (a held state)."""
+        self.c.initial_v[f"x{instance.lower()}.{node}"] = float(volts)
 
     def noise(self, p: str, nodes: list, noise) -> None:
         """Extra current (units) into each node: noise (time, len(nodes)), piecewise constant per step."""
@@ -127,6 +165,15 @@ class _Builder:
                 K, name, c0=d.c0 * t.i_unit_a, h=d.h * t.i_unit_a, w=d.w * t.i_unit_a,
                 a=d.a * t.i_unit_a, tau=d.tau_s, iunit=t.i_unit_a, scale=scale))
         return name
+
+    def _pick(self, block: str, implementations: dict):
+        """The block's implementation at this netlist's level, else its behavioral one
+        (recorded in `levels`, so the export summary says which blocks stayed behavioral)."""
+        level = self.implementation if self.implementation in implementations else "behavioral"
+        if level not in implementations:
+            raise InputError(f"{block} has no {self.implementation!r} or behavioral implementation")
+        self.levels[block] = level
+        return implementations[level]
 
     # -- primitives -------------------------------------------------------
     def sense(self, name: str, node: str) -> str:
@@ -149,9 +196,15 @@ class _Builder:
         """A constant current of `units` (software units) into `node`."""
         self.c.isource(name, GROUND, node, float(units * self.iu))
 
-    def rectify(self, name: str, src: str) -> None:
-        """Current max(I(src), 0) into node `name` (src: a sense source)."""
-        self.c.add("behavioral", name, GROUND, name, value=Rectifier(src))
+    def rectify(self, name: str, src: str, gain: float = 1.0) -> None:
+        """Current max(gain * I(src), 0) into node `name` (src: a sense source)."""
+        self.c.add("behavioral", name, GROUND, name, value=Rectifier(src, gain))
+
+    def subckt(self, name: str, ports: tuple, text: str) -> str:
+        """Add a generated subcircuit definition once (name, ports, ngspice text)."""
+        if name not in self.c.subckts:
+            self.c.subckts[name] = Subckt(name, tuple(ports), text)
+        return name
 
     def sign_gate(self, name: str, clk: str, cand: str, thr: str) -> None:
         """A +-1 unit current pulse into node `name` while clock `clk` is high:
@@ -195,7 +248,8 @@ class _Builder:
             q = f"{p}l{l}"
             nz = None if noise is None else noise[l]
             kind = get_kind(layer.kind)
-            build = kind.implementation(self.implementation)
+            self.layer_index = l
+            build = self._pick(kind.title, kind.implementations)
             inputs, st = build(self, q, layer, inputs, f"clk{l}", l == 0, nz)
             st_all.append(st)
             layer_outs.extend(inputs)
@@ -204,7 +258,7 @@ class _Builder:
         if self.ir.readout_all:
             inputs = layer_outs
         if self.ir.filters is not None:
-            build = FILTERS.implementation(self.implementation)
+            build = self._pick("readout filters", FILTERS.implementations)
             inputs = build(self, p, self.ir.filters, inputs, levels, f"clk{len(self.ir.layers) - 1}")
         outs = [f"{p}o{k}" for k in range(self.ir.n_outputs)]
         self.bank(f"{p}ro", self.ir.readout, inputs, outs)
@@ -212,7 +266,8 @@ class _Builder:
         self.probes.states.append(st_all)
 
 
-def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
+def build_netlist(ir, x, title: str = "cosim model", noise=None, level: str = "behavioral",
+                  pdk=None) -> Netlist:
     """Netlist (library inlined, transient analysis included): text and circuit data.
 
     ir: one HardwareIR, or a list with one IR per sequence (e.g. mismatch
@@ -220,6 +275,9 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
     x: inputs (batch, time, n_inputs) in units; one model copy per sequence.
     noise: optional, noise[l] is a (batch, time, channels) array of extra
         current (units) into the candidate nodes of layer l (as run_reference).
+    level: "behavioral", or "transistor" with `pdk` (pdk.netlist.PdkSetup): every
+        block with a transistor implementation gets it, the others stay behavioral
+        (Netlist.levels says which).
     """
     x = np.asarray(x, np.float64)
     if x.ndim == 2:
@@ -232,16 +290,20 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
         raise InputError(f"inputs must be finite, shaped (batch, time, {first.n_inputs}); got {x.shape}")
     if any(other.timing != first.timing for other in irs):
         raise InputError("all copies in one netlist need the same timing")
-    bld = _Builder(first, title)
+    bld = _Builder(first, title, level, pdk)
     t = first.timing
     # one update clock per layer (slot l), a trapezoid 0 -> 1 -> 0: rise, top and fall
     # Tp/2 each (above 1/2 for Tp); the readout copies use the last one
     for slot, name in enumerate(f"clk{l}" for l in range(len(first.layers))):
         half = t.pulse_width_s / 2
-        bld.c.add("vsource", name, name, GROUND,
-                  value=Pulse(0, 1, pulse_start_s(t, slot), half, half, half, t.dt_s))
+        bld.clocks[name] = Pulse(0, 1, pulse_start_s(t, slot), half, half, half, t.dt_s)
     for b in range(x.shape[0]):
         bld.copy(b, irs[b], x[b], None if noise is None else [n[b] for n in noise])
+    used = {net for e in bld.c.elements for net in e.nets()}
+    clocks = [Element("vsource", name, (name, GROUND), bld.clocks[name])
+              for name in (f"clk{l}" for l in range(len(first.layers)))
+              if name in used]      # a transistor-level layer uses only its full-swing copy (clock_volts)
+    bld.c.elements[:0] = clocks
     T = x.shape[1]
     phase = output_phase(first)
     points = TRAN_POINTS_PER_STEP if first.filters is None else TRAN_POINTS_PER_STEP_FILTERS
@@ -252,4 +314,5 @@ def build_netlist(ir, x, title: str = "cosim model", noise=None) -> Netlist:
         [v for copy in bld.probes.outputs for v in copy]
     c.analysis = Transient(t.dt_s / points, stop)
     return Netlist(text=write_netlist(c), probes=bld.probes, n_steps=T, copies=x.shape[0],
-                   devices=c.devices, nodes=c.node_count, output_phase=phase, circuit=c)
+                   devices=c.devices, nodes=c.node_count, output_phase=phase, circuit=c,
+                   levels=bld.levels)

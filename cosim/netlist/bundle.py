@@ -34,7 +34,7 @@ def bundle_paths(cir) -> dict:
 
 def probes_json(net: Netlist) -> str:
     return json.dumps({"bundle_version": BUNDLE_VERSION, "states": net.probes.states,
-                       "outputs": net.probes.outputs, "n_steps": net.n_steps, "copies": net.copies,
+                       "outputs": net.probes.outputs, "scale": net.probes.scale, "n_steps": net.n_steps, "copies": net.copies,
                        "output_phase": net.output_phase}, indent=1)
 
 
@@ -59,6 +59,6 @@ def load_bundle(cir) -> tuple:
     except (ValueError, OSError) as exc:
         raise InputError(f"{cir}: unreadable bundle file ({exc})") from None
     text = paths["cir"].read_text()
-    net = Netlist(text, Probes(states=doc["states"], outputs=doc["outputs"]), doc["n_steps"],
+    net = Netlist(text, Probes(states=doc["states"], outputs=doc["outputs"], scale=doc.get("scale", {})), doc["n_steps"],
                   doc["copies"], devices=0, nodes=0, output_phase=doc["output_phase"])
     return text, net, HardwareIR.load(paths["ir"]), x

@@ -40,8 +40,10 @@ class Pulse:
 
 @dataclass(frozen=True)
 class Rectifier:
-    """Behavioral current max(I(control), 0) A: control is a sense source's name."""
+    """Behavioral current max(gain * I(control), 0) A: control is a sense source's name
+    (gain -1: the negative part)."""
     control: str
+    gain: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,19 @@ class Circuit:
     `ports`: name -> port names, and `text()`: its definitions, written into
     the netlist), or None; `subckts`: generated subcircuits by name; `saves`:
     probe vectors kept; `prints`: vectors a plain batch
-    run prints; `initial_zero`: nets held at 0 V in the operating point."""
+    run prints; `initial_zero`: nets held at 0 V in the operating point;
+    `initial_v`: net -> V set in the operating point (`.ic`); `options`: extra
+    simulator options (text, e.g. tolerances for nA transistor cells);
+    `temp_c`: the simulation temperature (°C; None = the simulator's default)."""
     title: str
     elements: list = field(default_factory=list)
     subckts: dict = field(default_factory=dict)
     library: object = None
     saves: list = field(default_factory=list)
     initial_zero: list = field(default_factory=list)
+    initial_v: dict = field(default_factory=dict)
+    options: str = ""
+    temp_c: float | None = None
     prints: list = field(default_factory=list)    # vectors printed by a plain batch run
     analysis: Transient | None = None
 

@@ -97,10 +97,12 @@ def check_export_paths(out, force: bool = False) -> None:
 
 def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
                  gain_max: float = DEFAULT_GAIN_MAX, inputs=None, task_samples: int = 1,
-                 force: bool = False) -> ExportResult:
+                 force: bool = False, level: str = "behavioral", pdk=None) -> ExportResult:
     """Export the checkpoint at `model_dir` to the netlist `out` (.cir); existing
     outputs are replaced only with `force`. All files (see export_paths) are
-    written together at the end (temp files, then renames), after every check passed."""
+    written together at the end (temp files, then renames), after every check passed.
+    level "transistor" with `pdk` (pdk.netlist.PdkSetup): every cell with a sky130
+    design at transistor level (calibrated biases), the rest behavioral."""
     out = Path(out)
     check_export_paths(out, force)
     check_path_text(model_dir, "MODEL")
@@ -114,7 +116,8 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     float_score = evaluate(model, task)
     quant_score = score_outputs(run_reference(ir, task.x_test).outputs, task.y_test, task.kind, ir.pool)
     x = load_inputs(inputs, ir.n_inputs) if inputs is not None else task.x_test[:task_samples]
-    net = build_netlist(ir, x, title=f"cosim {name}: {doc['model']['cell']} from {model_dir}")  # escaped by the builder
+    net = build_netlist(ir, x, title=f"cosim {name}: {doc['model']['cell']} from {model_dir}",  # escaped
+                        level=level, pdk=pdk)
     graph = check_netlist(net.circuit)
     kind = "MAE" if task.kind == "regress_last" else "accuracy"
     gains = [abs(v) for _, bank in mirror_banks(ir) for row in bank.gains for v in row if v != 0]
@@ -128,7 +131,12 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
         "mirror_width_um_range": ([min(gains) * ir.timing.w_unit_um, max(gains) * ir.timing.w_unit_um]
                                   if gains else [0, 0]),
         "sim_time_s": net.n_steps * ir.timing.dt_s,
+        "level": level, "blocks": dict(sorted(net.levels.items())),
     }
+    if pdk is not None:
+        summary["pdk"] = {"name": "sky130", "corner": pdk.corner, "temp_c": pdk.temp_c,
+                          "sigma_target": pdk.sigma_target,
+                          "calibration": f"{pdk.calib['corner']}/{pdk.calib['temp_c']:g} C"}
     out.parent.mkdir(parents=True, exist_ok=True)
     _, ir_path, report_path, inputs_path, probes_path = export_paths(out)
     summary["float_score"], summary["quantized_score"] = (
@@ -158,4 +166,14 @@ def format_summary(s: dict) -> str:
         f"mirror gains {s['mirror_gain_range'][0]:.3g}..{s['mirror_gain_range'][1]:.3g} "
         f"(widths {s['mirror_width_um_range'][0]:.2g}..{s['mirror_width_um_range'][1]:.2g} um)",
         f"  test {s['metric']}: float {s['float_score']:.4f}, quantized {s['quantized_score']:.4f}",
-    ])
+    ] + _level_lines(s))
+
+
+def _level_lines(s: dict) -> list:
+    if s.get("level", "behavioral") == "behavioral":
+        return []
+    p = s["pdk"]
+    blocks = ", ".join(f"{k}: {v}" for k, v in s["blocks"].items())
+    return [f"  level: {s['level']} (sky130 {p['corner']}, {p['temp_c']:g} °C, biases from the "
+            f"{p['calibration']} calibration, sigma target {p['sigma_target']:g}); {blocks}; "
+            "mirror banks: behavioral"]

@@ -51,7 +51,8 @@ def pwl_text(points) -> str:
 
 def _behavioral(v) -> str:
     if isinstance(v, Rectifier):
-        return f"max({current_vector(v.control)}, 0)"
+        gain = "" if v.gain == 1 else f"{num(v.gain)}*"
+        return f"max({gain}{current_vector(v.control)}, 0)"
     if isinstance(v, SignGate):
         c, b = current_vector(v.candidate), current_vector(v.threshold)
         return (f"{num(v.amplitude_a)}*v({v.clock})*(({c} >= abs({b})) ? 1 : "
@@ -102,11 +103,16 @@ def write(circuit: Circuit) -> str:
     lines += [s.text for s in circuit.subckts.values()]
     if circuit.saves:
         lines.append(".save " + " ".join(circuit.saves))
-    if circuit.initial_zero:
-        lines.append(".ic " + " ".join(f"v({n})=0" for n in circuit.initial_zero))
+    ic = [f"v({n})=0" for n in circuit.initial_zero] + [f"v({n})={num(v)}" for n, v in circuit.initial_v.items()]
+    if ic:
+        lines.append(".ic " + " ".join(ic))
+    if circuit.temp_c is not None:
+        lines.append(f".temp {num(circuit.temp_c)}")
     a = circuit.analysis
     if a is not None:
-        lines.append(f".options {OPTIONS}" + (" method=gear" if a.method == "gear" else ""))
+        gear = a.method == "gear" and "method=" not in circuit.options
+        parts = [f".options {OPTIONS}", circuit.options, "method=gear" if gear else ""]
+        lines.append(" ".join(p for p in parts if p))
         tran = f".tran {num(a.step_s)} {num(a.stop_s)}"
         if a.max_step_s is not None:
             tran += f" 0 {num(a.max_step_s)}"

@@ -23,8 +23,13 @@ def step_signals(result, net: Netlist, timing: Timing) -> StepSignals:
     ts = sample_times(net.n_steps, timing.dt_s, timing.sample_frac)
     to = sample_times(net.n_steps, timing.dt_s, net.output_phase)
 
+    scale = net.probes.scale
+
     def take(names, times):
-        return np.stack([result.sample(n, times) for n in names], axis=-1)
+        def one(n):
+            a, b = scale.get(n, (1.0, 0.0))
+            return a * result.sample(n, times) + b
+        return np.stack([one(n) for n in names], axis=-1)
 
     states = [[take(layer, ts) for layer in copy] for copy in net.probes.states]
     outputs = [take(copy, to) / timing.i_unit_a for copy in net.probes.outputs]

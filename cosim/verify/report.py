@@ -208,7 +208,8 @@ def _ties(a: dict) -> str:
 
 EPILOG = """examples:
   cosim verify models/cmru_counting --out reports/cmru_counting
-  cosim verify models/schmitt_digits --sequences 50 --out reports/digits"""
+  cosim verify models/schmitt_digits --sequences 50 --out reports/digits
+  cosim verify models/bmru_flipflop --level transistor --corners tt,ss,ff --temps -20,27,85 --out reports/ff_sky130"""
 
 
 def check_report_folder(out, force: bool) -> None:
@@ -224,6 +225,19 @@ def check_report_folder(out, force: bool) -> None:
 
 def _cmd_verify(args) -> None:
     check_report_folder(args.out, args.force)
+    if args.level == "transistor":
+        from .transistor import format_report as format_transistor, verify_transistor
+
+        report = verify_transistor(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
+                                   corners=args.corners, temps=args.temps, jobs=args.jobs,
+                                   calib=args.calib, sigma_target=args.sigma_target,
+                                   timeout_s=args.timeout, progress=None if args.quiet else print)
+        print(format_transistor(report))
+        if not report["ok"]:
+            bad = [f"{e['corner']}/{e['temp_c']:g} C" for e in report["matrix"] if not e["ok"]]
+            raise CheckFailed(f"transistor agreement below goal at {', '.join(bad)} "
+                              f"(report written to {Path(args.out) / 'report.json'})")
+        return
     report = verify_model(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
                           seed=args.seed, progress=not args.quiet, timeout_s=args.timeout)
     print(format_report(report, args.out))
@@ -251,5 +265,17 @@ def add_cli(sub):
     p.add_argument("--seed", type=at.seed, default=0, help="ngspice seed (recorded)")
     p.add_argument("--timeout", type=at.timeout_s, default=600.0, help="time limit of each ngspice run (s, > 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--level", choices=["behavioral", "transistor"], default="behavioral",
+                   help="transistor: the cells at transistor level (sky130, calibrated), each "
+                        "corner x temperature against the software cell (agreement only)")
+    p.add_argument("--corners", type=at.choice_list(("tt", "ss", "ff", "sf", "fs")), default=["tt"],
+                   help="process corners of --level transistor, comma-separated (default tt)")
+    p.add_argument("--temps", type=at.float_list(-40, 125), default=[27.0],
+                   help="temperatures (°C) of --level transistor, comma-separated (default 27)")
+    p.add_argument("--jobs", type=at.int_range(1, 256), default=None,
+                   help="ngspice runs in parallel for --level transistor (default: cores, at most 4)")
+    p.add_argument("--calib", default=None, help="calibration JSON (default: calib/sky130_tt_27c.json)")
+    p.add_argument("--sigma-target", type=at.float_range(1e-4, 0.5), default=0.05,
+                   help="mismatch budget that sizes the transistor cells (fraction)")
     p.set_defaults(func=_cmd_verify)
     return p

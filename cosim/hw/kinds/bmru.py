@@ -26,12 +26,36 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
     return outs, states
 
 
+#: the transistor cell's output is held here by its sense source (it sources and
+#: sinks igain within 0.1% at 0.9 V; circuits/sky130_bmru.lib)
+TRANSISTOR_OUT_V = 0.9
+
+
+def transistor(bld, p, layer, inputs, clk, first, noise):
+    """The clocked signed sky130 cell `sky130_bmru_clk` per channel (circuits/sky130_bmru.lib):
+    the candidate and threshold sums (behavioral mirrors) drive its rectifying inputs, its
+    output level is alpha (its output mirrors are within 0.1% untrimmed), msize from the
+    mismatch budget as for the first-quadrant cells."""
+    cands, thrs = candidate_and_threshold(bld, p, layer, inputs, noise)
+    clk_v = bld.clock_volts(clk)
+    vdd = bld.pdk.vdd_v
+    msize = bld.pdk.size()["msize"]
+    outs, states = [], []
+    for i in range(layer.n):
+        bld.instance(f"{p}x{i}", "sky130_bmru_clk", cands[i], thrs[i], clk_v, f"{p}h{i}", "vdd", "0",
+                     igain=float(layer.alpha[i] * bld.iu), msize=msize)
+        bld.set_initial(f"{p}x{i}", "q", vdd if layer.init_state[i] > 0 else 0.0)
+        outs.append(bld.sense_at(f"{p}h{i}", f"{p}h{i}", TRANSISTOR_OUT_V))
+        states.append(bld.state_probe(f"{p}x{i}", "q", 2 / vdd, -1.0))
+    return outs, states
+
+
 class Bmru(SignedKind):
     name = "bmru"
     title = "symmetric BMRU cell"
     window_labels = ("+|β|", "−|β|")
     levels = (-1.0, 1.0)
-    implementations = {"behavioral": behavioral}
+    implementations = {"behavioral": behavioral, "transistor": transistor}
 
     def validate(self, layer, name, width, gain_max):
         super().validate(layer, name, width, gain_max)

@@ -36,6 +36,40 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
     return outs, states
 
 
+#: the transistor cell's output is held here by its sense source (the calibration's
+#: output voltage, pdk.schmitt_char.VOUT_V; the cell's compliance is 0..1.1 V)
+TRANSISTOR_OUT_V = 0.6
+
+
+def transistor(bld, p, layer, inputs, clk, first, noise):
+    """The clocked sky130 cell `sky130_schmitt_clk` per channel at its calibrated
+    biases and size (pdk.netlist.PdkSetup.cell); the weighted sums stay behavioral
+    mirrors, and the candidate reaches the cell through a rectifier (the ReLU a
+    mirror bank's sink devices give in silicon, where they run out of headroom)."""
+    if first:
+        rect = []
+        for j, src in enumerate(inputs):
+            bld.rectify(f"{p}r{j}", src)
+            rect.append(bld.sense(f"{p}r{j}", f"{p}r{j}"))
+        inputs = rect
+    cands = [f"{p}c{i}" for i in range(layer.n)]
+    bld.bank(f"{p}w", layer.candidate, inputs, cands)
+    bld.noise(p, cands, noise)
+    clk_v = bld.clock_volts(clk)
+    vdd = bld.pdk.vdd_v
+    outs, states = [], []
+    for i in range(layer.n):
+        m = bld.pdk.cell(bld.ir, bld.layer_index, i)
+        bld.rectify(f"{p}q{i}", bld.sense(f"{p}s{i}", cands[i]))
+        bld.instance(f"{p}x{i}", "sky130_schmitt_clk", f"{p}q{i}", clk_v, f"{p}h{i}", "vdd", "0",
+                     ithresh=m["ithresh_na"] * 1e-9, iwidth=m["iwidth_na"] * 1e-9,
+                     igain=m["igain_na"] * 1e-9, msize=m["msize"])
+        bld.set_initial(f"{p}x{i}", "q", vdd * float(layer.init_state[i]))
+        outs.append(bld.sense_at(f"{p}h{i}", f"{p}h{i}", TRANSISTOR_OUT_V))
+        states.append(bld.state_probe(f"{p}x{i}", "q", 1 / vdd))
+    return outs, states
+
+
 class Schmitt(CellKind):
     name = "schmitt"
     title = "first-quadrant cell"
@@ -43,7 +77,7 @@ class Schmitt(CellKind):
     first_quadrant = True
     levels = (0.0, 1.0)
     fields = {"beta1": "units (lower threshold, > 0)", "delta": "units (hysteresis width, >= 0)"}
-    implementations = {"behavioral": behavioral}
+    implementations = {"behavioral": behavioral, "transistor": transistor}
 
     def validate(self, layer, name, width, gain_max):
         check_positive(f"{name}.beta1", layer.beta1, layer.n)

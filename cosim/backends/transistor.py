@@ -1,0 +1,124 @@
+"""Backend `transistor`: the IR's cells at transistor level (sky130), simulated as partitions.
+
+One netlist holding every cell of a model is slow at transistor level (any switching
+anywhere shrinks the time step of every device), while the cells are element-wise
+recurrent and the layers feed forward within a step. So each cell runs alone, layer
+by layer: its drive (the candidate and threshold sums, per step) comes from the
+previous layer's *measured* output currents through the IR's mirror banks (ideal,
+as in the behavioral netlists), its state and output current are read once per step
+(`netlist.sampling`), and those currents feed the next layer. A partition is a
+one-channel copy of the layer whose banks pass the precomputed drive through
+(identity gains), built by the same builder and the kind's transistor
+implementation as a whole-model netlist (`build_netlist(level="transistor")`);
+kinds without a transistor cell stay behavioral there. The readout filters and the
+readout bank are evaluated as in the software reference, on the measured outputs.
+
+    simulate(ir, x, backend="transistor", pdk=PdkSetup("ss", 85), jobs=2)
+
+Partitions run in parallel threads (each is an ngspice process), `jobs` at a time.
+What partitioning leaves out: loading between cells at their ports (none with the
+behavioral banks: their inputs are ideal sense sources) and any coupling through a
+shared supply. Simulation.detail holds {levels, cpu_s, partitions}.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import numpy as np
+
+from ..errors import InputError
+from ..hw.ir import CellLayer, HardwareIR, MirrorBank
+from ..hw.kinds import get_kind
+from ..hw.kinds.filters import FILTERS
+from ..hw.reference import apply_bank
+from ..netlist.builder import build_netlist
+from ..netlist.sampling import step_signals
+from ..spice import run_netlist
+from . import Simulation, register
+
+#: per-channel fields of a CellLayer (sliced for a one-channel partition)
+_PER_CHANNEL = ("alpha", "init_state", "beta1", "delta")
+
+
+def channel_ir(ir: HardwareIR, layer: CellLayer, channel: int) -> HardwareIR:
+    """A one-cell model: `channel` of `layer` driven straight by its candidate (input 0)
+    and, for the signed kinds, its threshold (input 1); the readout is its output."""
+    signed = layer.threshold is not None
+    n_in = 2 if signed else 1
+    fields = {k: np.asarray(getattr(layer, k))[[channel]] for k in _PER_CHANNEL
+              if getattr(layer, k) is not None}
+    sub = replace(layer, candidate=MirrorBank(np.eye(1, n_in), np.zeros(1)),
+                  threshold=MirrorBank(np.eye(1, n_in, 1), np.zeros(1)) if signed else None,
+                  ladder_scale=None if not layer.ladder_scale else [layer.ladder_scale[channel]], **fields)
+    return replace(ir, n_inputs=n_in, n_outputs=1, layers=[sub], readout=MirrorBank(np.ones((1, 1)), np.zeros(1)),
+                   proj=None, readout_all=False, filters=None, mismatch=None)
+
+
+def drive(layer: CellLayer, h: np.ndarray) -> np.ndarray:
+    """(batch, time, channels, 1 or 2) drive of each cell from inputs h (batch, time, n_in):
+    the candidate (first quadrant: after its ReLU) and, for signed kinds, the threshold."""
+    c, thr, _, _ = get_kind(layer.kind).signals(layer, h, 0.0)
+    parts = [c] if layer.threshold is None else [c, np.broadcast_to(thr, c.shape)]
+    return np.stack(parts, axis=-1)
+
+
+def _run_partition(sub: HardwareIR, x: np.ndarray, pdk, timeout_s: float, seed: int):
+    net = build_netlist(sub, x[None], title=f"cosim partition {sub.name}", level="transistor", pdk=pdk)
+    res = run_netlist(net.text, timeout_s=timeout_s, seed=seed)
+    sig = step_signals(res, net, sub.timing)
+    return sig.states[0][0][:, 0], sig.outputs[0][:, 0], net.levels, res.wall_s
+
+
+@register("transistor")
+def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: float = 900.0,
+        seed: int = 0, progress=None) -> Simulation:
+    """States per layer (batch, time, channels) and readout outputs (batch, time,
+    n_outputs, units) of the IR with every cell at transistor level (module doc).
+    pdk: pdk.netlist.PdkSetup (default tt, 27 °C, the shipped calibration);
+    progress: optional callable(done, total) after each partition."""
+    from ..pdk.netlist import PdkSetup
+
+    if noise is not None:
+        raise InputError("the transistor backend takes no input noise (use the ngspice or fast backend)")
+    pdk = pdk or PdkSetup()
+    irs = list(ir) if isinstance(ir, (list, tuple)) else [ir] * len(x)
+    first = irs[0]
+    jobs = max(1, jobs or min(4, os.cpu_count() or 1))
+    batch, T = x.shape[:2]
+    states, outs, levels, wall = [], [], {}, 0.0
+    h = [apply_bank(m.proj, x[b:b + 1])[0] if m.proj is not None else x[b] for b, m in enumerate(irs)]
+    total = batch * sum(layer.n for layer in first.layers)
+    done = 0
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for l in range(len(first.layers)):
+            futures = {}
+            for b, m in enumerate(irs):
+                layer = m.layers[l]
+                d = drive(layer, h[b][None])[0]               # (time, channels, 1|2)
+                for i in range(layer.n):
+                    futures[b, i] = pool.submit(_run_partition, channel_ir(m, layer, i), d[:, i],
+                                                pdk, timeout_s, seed)
+            st = np.zeros((batch, T, first.layers[l].n))
+            out = np.zeros_like(st)
+            for (b, i), fut in futures.items():
+                st[b, :, i], out[b, :, i], lv, w = fut.result()
+                levels.update(lv)
+                wall += w
+                done += 1
+                if progress:
+                    progress(done, total)
+            states.append(st)
+            outs.append(out)
+            h = [out[b] for b in range(batch)]
+    outputs = []
+    for b, m in enumerate(irs):
+        r = np.concatenate([o[b] for o in outs], axis=-1) if m.readout_all else outs[-1][b]
+        if m.filters is not None:
+            r = FILTERS.run(m.filters, r[None], m.timing.dt_s)[0]
+        outputs.append(apply_bank(m.readout, r))
+    if first.filters is not None:
+        levels["readout filters"] = "software reference (on the measured cell outputs)"
+    return Simulation("transistor", states, np.stack(outputs),
+                      detail={"levels": levels, "ngspice_wall_s": wall, "partitions": total})

@@ -1,0 +1,76 @@
+"""Whole-model netlists at transistor level: what a netlist needs from the PDK.
+
+`PdkSetup` carries the corner, temperature and calibration of one netlist and
+prepares the builder (netlist.builder) for it: the sky130 models (trimmed
+library) next to the behavioral library, the supply source `vdd`, the nA
+tolerances (pdk.bench.OPTIONS) and `.temp`. The cell kinds' transistor
+implementations (hw.kinds) ask it for each cell's calibrated biases and size
+(pdk.mapping.map_cells, per model copy: copies may differ by mismatch).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import InputError
+from .bench import OPTIONS, library as pdk_library
+from .mapping import cell_size, load_calibration, map_cells
+
+SUPPLY = "vdd"
+
+
+@dataclass(frozen=True)
+class CombinedLibrary:
+    """Several netlist libraries as one (ports merged, texts in order)."""
+    parts: tuple
+
+    @property
+    def ports(self) -> dict:
+        out = {}
+        for part in self.parts:
+            out |= part.ports
+        return out
+
+    def text(self) -> str:
+        return "\n".join(part.text() for part in self.parts)
+
+
+@dataclass
+class PdkSetup:
+    """Corner, temperature (°C) and calibration of a transistor-level netlist;
+    sigma_target: the mismatch budget that sizes the cells (fraction)."""
+    corner: str = "tt"
+    temp_c: float = 27.0
+    calib_path: str | None = None
+    sigma_target: float = 0.05
+    vdd_v: float = 1.8
+    _calib: dict | None = field(default=None, repr=False)
+    _cells: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def calib(self) -> dict:
+        """The calibration file (at tt/27 °C unless calib_path names another)."""
+        if self._calib is None:
+            self._calib = load_calibration(self.calib_path)
+        return self._calib
+
+    def prepare(self, bld) -> None:
+        """Models, supply, options and temperature of the builder's circuit."""
+        bld.c.library = CombinedLibrary((bld.c.library, pdk_library(self.corner)))
+        bld.c.add("vsource", "dd", SUPPLY, "0", value=self.vdd_v)
+        bld.c.options = OPTIONS
+        bld.c.temp_c = self.temp_c
+        if abs(bld.iu - 1e-9) > 1e-21:
+            raise InputError(f"transistor cells are calibrated for 1 unit = 1 nA, the IR has "
+                             f"{bld.iu:g} A per unit")
+
+    def size(self) -> dict:
+        """The cell size for the mismatch budget (pdk.mapping.cell_size)."""
+        return cell_size(self.calib, self.sigma_target)
+
+    def cell(self, ir, layer: int, channel: int) -> dict:
+        """The calibrated biases (nA) and msize of a first-quadrant cell (map_cells record)."""
+        key = id(ir)
+        if key not in self._cells:
+            self._cells[key] = (ir, {(r["layer"], r["channel"]): r
+                                     for r in map_cells(ir, self.calib, self.sigma_target)})
+        return self._cells[key][1][(layer, channel)]

@@ -1,0 +1,120 @@
+"""Whole models with their cells at transistor level (sky130): the export, the partitioned
+backend against one whole netlist, the signed BMRU cell and the ladder in ngspice."""
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cosim
+from cosim.cli import main
+from cosim.errors import InputError
+from cosim.hw.source import load_ir
+from cosim.netlist.builder import build_netlist
+from cosim.netlist.sampling import step_signals
+from cosim.pdk.netlist import PdkSetup
+from cosim.spice import run_netlist
+
+ROOT = Path(__file__).resolve().parents[1]
+FLIPFLOP = ROOT / "netlists" / "bmru_flipflop.hw.json"
+
+
+def _short_inputs(ir, T: int, seed: int = 0) -> np.ndarray:
+    """(1, T, n_inputs) random inputs over the shipped stimulus' range, plus its first steps."""
+    x = np.load(ROOT / "netlists" / f"{ir.name}.inputs.npy")[:1]
+    rng = np.random.default_rng(seed)
+    lo, hi = x.min(axis=(0, 1)), x.max(axis=(0, 1))
+    return rng.uniform(lo, hi, size=(1, T, ir.n_inputs))
+
+
+def test_export_at_transistor_level_runs_in_plain_ngspice(tmp_path):
+    """cosim export --level transistor: the BMRU cells become sky130_bmru_clk, the summary says
+    which blocks are at which level, and the written netlist runs as it is in `ngspice -b`."""
+    ir = load_ir(FLIPFLOP)
+    x = _short_inputs(ir, 6)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "ff.cir"
+    rc = main(["export", str(ROOT / "models" / "bmru_flipflop"), "--level", "transistor", "--inputs",
+               str(tmp_path / "x.npy"), "--out", str(out)])
+    assert rc == 0
+    text = out.read_text()
+    assert text.count("sky130_bmru_clk igain=") == ir.layers[0].n and ".temp 27" in text
+    summary = json.loads((tmp_path / "ff.quant.json").read_text())["summary"]
+    assert summary["level"] == "transistor" and summary["blocks"] == {"symmetric BMRU cell": "transistor"}
+    run = subprocess.run(["ngspice", "-b", out.name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "Index" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
+
+
+def test_partitions_take_the_decisions_of_one_whole_netlist():
+    """The partitioned transistor backend (one cell per netlist, drives from the measured
+    outputs) against the same model as one transistor-level netlist: identical states, outputs
+    within 0.1% of the largest; and both equal to the software reference (margins >= 5%)."""
+    ir = load_ir(FLIPFLOP)
+    x = _short_inputs(ir, 10, seed=3)
+    part = cosim.simulate(ir, x, backend="transistor", jobs=2)
+    net = build_netlist(ir, x, level="transistor", pdk=PdkSetup())
+    sig = step_signals(run_netlist(net.text, timeout_s=600), net, ir.timing)
+    whole = sig.states[0][0]
+    assert np.array_equal(np.sign(part.states[0][0]), np.sign(whole[None][0]))
+    scale = np.abs(sig.outputs[0]).max()
+    assert np.abs(part.outputs[0] - sig.outputs[0]).max() <= 1e-3 * scale
+    ref = cosim.simulate(ir, x, backend="reference").detail
+    tr = ref.layers[0]
+    margin = np.abs(np.abs(tr.candidate) - np.abs(tr.threshold)) / np.maximum(np.abs(tr.threshold), 1e-9)
+    sure = margin >= 0.05
+    assert (np.sign(part.states[0]) == tr.state)[sure].all()
+    assert part.detail["levels"] == {"symmetric BMRU cell": "transistor"}
+
+
+def test_signed_transistor_cell_follows_the_bmru_rule_at_random_inputs():
+    """sky130_bmru_clk alone: random signed (c, beta) per step, at least 3% away from |c| = |beta|
+    (both signs, beta through zero): the state after each clock pulse is the software rule."""
+    from cosim.hw.ir import CellLayer, HardwareIR, MirrorBank
+
+    rng = np.random.default_rng(7)
+    T = 14
+    beta = rng.uniform(-2.0, 2.0, T)
+    c = rng.uniform(-3.0, 3.0, T)
+    near = np.abs(np.abs(c) - np.abs(beta)) < 0.03 * np.abs(beta)
+    c[near] *= 1.2
+    layer = CellLayer("bmru", MirrorBank([[1.0, 0.0]], [0.0]), [1.3], [-1], threshold=MirrorBank([[0.0, 1.0]], [0.0]))
+    ir = HardwareIR("one", 2, 1, [layer], MirrorBank([[1.0]], [0.0]))
+    x = np.stack([c, beta], axis=-1)[None]
+    sim = cosim.simulate(ir, x, backend="transistor", jobs=1)
+    s, want = -1, []
+    for ck, bk in zip(c, beta):
+        s = (1 if ck >= 0 else -1) if abs(ck) >= abs(bk) else s
+        want.append(s)
+    assert np.sign(sim.states[0][0, :, 0]).tolist() == want
+    assert np.allclose(np.abs(sim.outputs[0, :, 0]), 1.3, rtol=0.01)
+
+
+def test_transistor_ladder_moves_one_rung_per_pulse_and_holds():
+    """The sky130 CMRU ladder (pdk.ladder, K = 4) driven by unit update pulses: up to the top,
+    one more (saturates), down past zero, holding between pulses; rung = I(out) / alpha."""
+    ir = load_ir(ROOT / "netlists" / "cmru_counting.hw.json")
+    layer = ir.layers[0]
+    from cosim.backends.transistor import channel_ir
+
+    sub = channel_ir(ir, layer, 2)
+    u = [1, 1, 0, 1, 1, 1, 0, -1, -1, 0, -1, -1, -1, 0]
+    # drive (candidate, threshold): |c| >= |beta| with sign(c) for an update, else |c| < |beta|
+    x = np.array([[(2.0 * v, 1.0) if v else (0.2, 1.0) for v in u]])
+    sim = cosim.simulate(sub, x, backend="transistor", jobs=1)
+    want = np.clip(np.cumsum(u), -4, 4)
+    rung = sim.states[0][0, :, 0]
+    assert np.abs(rung - want).max() < 0.05, np.round(rung, 3)
+    assert sim.detail["levels"] == {"CMRU ladder stage": "transistor"}
+
+
+def test_transistor_level_refuses_what_it_cannot_build():
+    ir = load_ir(FLIPFLOP)
+    x = _short_inputs(ir, 3)
+    with pytest.raises(InputError, match="PDK setup"):
+        build_netlist(ir, x, level="transistor")
+    with pytest.raises(InputError, match="noise"):
+        cosim.simulate(ir, x, backend="transistor", noise=[np.zeros((1, 3, ir.layers[0].n))])
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", str(FLIPFLOP), "--level", "transistor", "--corners", "tt,xx", "--out", "/tmp/never"])
+    assert exc.value.code == 2
