@@ -15,7 +15,9 @@ readout bank are evaluated as in the software reference, on the measured outputs
 
     simulate(ir, x, backend="transistor", pdk=PdkSetup("ss", 85), jobs=2)
 
-Partitions run in parallel threads (each is an ngspice process), `jobs` at a time.
+Partitions run in parallel threads (each is an ngspice process), `jobs` at a time,
+each ngspice on one thread when jobs > 1 (spice.run_netlist: parallel 2-thread runs
+spin-wait for each other).
 What partitioning leaves out: loading between cells at their ports (none with the
 behavioral banks: their inputs are ideal sense sources) and any coupling through a
 shared supply. Simulation.detail holds {levels, cpu_s, partitions}.
@@ -64,9 +66,9 @@ def drive(layer: CellLayer, h: np.ndarray) -> np.ndarray:
     return np.stack(parts, axis=-1)
 
 
-def _run_partition(sub: HardwareIR, x: np.ndarray, pdk, timeout_s: float, seed: int):
+def _run_partition(sub: HardwareIR, x: np.ndarray, pdk, timeout_s: float, seed: int, threads):
     net = build_netlist(sub, x[None], title=f"cosim partition {sub.name}", level="transistor", pdk=pdk)
-    res = run_netlist(net.text, timeout_s=timeout_s, seed=seed)
+    res = run_netlist(net.text, timeout_s=timeout_s, seed=seed, threads=threads)
     sig = step_signals(res, net, sub.timing)
     return sig.states[0][0][:, 0], sig.outputs[0][:, 0], net.levels, res.wall_s
 
@@ -85,7 +87,7 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
     pdk = pdk or PdkSetup()
     irs = list(ir) if isinstance(ir, (list, tuple)) else [ir] * len(x)
     first = irs[0]
-    jobs = max(1, jobs or min(4, os.cpu_count() or 1))
+    jobs = max(1, jobs or min(8, os.cpu_count() or 1))
     batch, T = x.shape[:2]
     states, outs, levels, wall = [], [], {}, 0.0
     h = [apply_bank(m.proj, x[b:b + 1])[0] if m.proj is not None else x[b] for b, m in enumerate(irs)]
@@ -99,7 +101,7 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
                 d = drive(layer, h[b][None])[0]               # (time, channels, 1|2)
                 for i in range(layer.n):
                     futures[b, i] = pool.submit(_run_partition, channel_ir(m, layer, i), d[:, i],
-                                                pdk, timeout_s, seed)
+                                                pdk, timeout_s, seed, 1 if jobs > 1 else None)
             st = np.zeros((batch, T, first.layers[l].n))
             out = np.zeros_like(st)
             for (b, i), fut in futures.items():

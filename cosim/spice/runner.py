@@ -15,10 +15,10 @@ __all__ = ["run_netlist", "DRIVERS"]
 DRIVERS = ("subprocess", "shared")
 
 
-def _run_once(netlist: str, driver: str, timeout_s: float, workdir):
+def _run_once(netlist: str, driver: str, timeout_s: float, workdir, threads=None):
     if driver == "subprocess":
         from .subprocess_driver import run_subprocess
-        return run_subprocess(netlist, timeout_s, workdir)
+        return run_subprocess(netlist, timeout_s, workdir, threads)
     from .shared_driver import run_shared
     if workdir is not None:  # keep the netlist for reference (no raw file in this mode)
         Path(workdir).mkdir(parents=True, exist_ok=True)
@@ -40,7 +40,7 @@ def check_inert(netlist: str) -> None:
 
 
 def run_netlist(netlist: str, *, driver: str = "subprocess", timeout_s: float = 120.0,
-                workdir: str | Path | None = None, seed: int = 0) -> SimResult:
+                workdir: str | Path | None = None, seed: int = 0, threads: int | None = None) -> SimResult:
     """Simulate a complete netlist and return its waveforms.
 
     netlist: full SPICE text (title line, ``.include`` with absolute
@@ -54,6 +54,9 @@ def run_netlist(netlist: str, *, driver: str = "subprocess", timeout_s: float = 
         driver writes only ``net.cir`` there.
     seed: cosim seed (>= 0), written as ``.options seed=<seed + 1>`` (ngspice
         rejects 0) unless the netlist sets a seed; recorded in the result.
+    threads: device-evaluation threads of the subprocess driver's ngspice (None: its
+        default, 2). Give 1 when several ngspice run at once: two 2-thread BSIM4 runs on
+        2 cores took 12-18x the time of one (the threads spin-wait for each other).
 
     Non-convergence (timestep too small, singular matrix, ...) triggers one
     retry with ``method=gear``, relaxed ``reltol`` and half the maximum time
@@ -70,7 +73,7 @@ def run_netlist(netlist: str, *, driver: str = "subprocess", timeout_s: float = 
     wall = 0.0
     logs: list[str] = []
     for attempt in (0, 1):
-        vecs, plotname, log, w = _run_once(text, driver, timeout_s, workdir)
+        vecs, plotname, log, w = _run_once(text, driver, timeout_s, workdir, threads)
         wall += w
         logs.append(log if attempt == 0 else "[cosim] retry with safer options\n" + log)
         kind, msg = classify(log, vecs is not None)

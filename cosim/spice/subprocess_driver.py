@@ -29,14 +29,15 @@ def ngspice_executable() -> str:
     return exe
 
 
-def run_subprocess(netlist: str, timeout_s: float, workdir: str | Path | None
+def run_subprocess(netlist: str, timeout_s: float, workdir: str | Path | None, threads: int | None = None
                    ) -> tuple[dict[str, np.ndarray] | None, str, str, float]:
     """Run one netlist; return (vectors or None, plotname, log, wall seconds).
 
     vectors is None when no raw file / no plot could be read (the caller
     classifies the log). Raises SpiceError on timeout (process killed).
     Files: ``net.cir`` and ``out.raw`` in ``workdir`` (kept) or in a
-    temporary directory (removed).
+    temporary directory (removed). threads: ngspice's device-evaluation threads,
+    set through a ``.spiceinit`` in the working folder (None: ngspice's default).
     """
     exe = ngspice_executable()
     tmp = None
@@ -50,6 +51,8 @@ def run_subprocess(netlist: str, timeout_s: float, workdir: str | Path | None
         cir, raw = wd / "net.cir", wd / "out.raw"
         raw.unlink(missing_ok=True)
         cir.write_text(netlist)
+        if threads is not None:
+            (wd / ".spiceinit").write_text(f"set num_threads={int(threads)}\n")
         t0 = time.perf_counter()
         try:
             proc = subprocess.run([exe, "-b", "-r", str(raw.resolve()), str(cir.resolve())],
