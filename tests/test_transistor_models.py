@@ -121,3 +121,19 @@ def test_transistor_level_refuses_what_it_cannot_build():
     with pytest.raises(SystemExit) as exc:
         main(["verify", str(FLIPFLOP), "--level", "transistor", "--corners", "tt,xx", "--out", "/tmp/never"])
     assert exc.value.code == 2
+
+
+def test_supply_power_integration_matches_a_closed_form_current():
+    """step_means on a real ngspice run: vdd feeds a 1 GOhm resistor (1.8 nA) and a current
+    ramping 0 -> 4 nA over 3 steps then off: each step's mean is the closed form."""
+    from cosim.backends.transistor import step_means
+
+    dt = 10e-3
+    net = "\n".join(["supply bench", "vdd vdd 0 1.8", "r1 vdd 0 1e9",
+                     "i1 vdd 0 pwl(0 0 30m 4n 30.001m 0)", ".save i(vdd) time",
+                     ".tran 0.5m 50m", ".end"])
+    res = run_netlist(net, timeout_s=60)
+    got = step_means(res["time"], -res["i(vdd)"], dt, 5) * 1e9           # nA per step
+    ramp = [4 / 3 * (k + 0.5) for k in range(3)] + [0.0, 0.0]            # mean of the ramp in each step
+    want = 1.8 + np.array(ramp)
+    assert np.allclose(got, want, atol=2e-3), got

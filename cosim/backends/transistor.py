@@ -20,7 +20,9 @@ each ngspice on one thread when jobs > 1 (spice.run_netlist: parallel 2-thread r
 spin-wait for each other).
 What partitioning leaves out: loading between cells at their ports (none with the
 behavioral banks: their inputs are ideal sense sources) and any coupling through a
-shared supply. Simulation.detail holds {levels, cpu_s, partitions}.
+shared supply. Simulation.detail holds {levels, ngspice_wall_s, partitions, power_nw}:
+power_nw[l] is (batch, time, channels), each cell's supply power averaged over each
+step (nW; the transistor cells only: the behavioral mirrors and gates draw nothing).
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from ..hw.kinds.filters import FILTERS
 from ..hw.reference import apply_bank
 from ..netlist.builder import build_netlist
 from ..netlist.sampling import step_signals
+from ..netlist.writers import write_netlist
 from ..spice import run_netlist
 from . import Simulation, register
 
@@ -67,10 +70,25 @@ def drive(layer: CellLayer, h: np.ndarray) -> np.ndarray:
 
 
 def _run_partition(sub: HardwareIR, x: np.ndarray, pdk, timeout_s: float, seed: int, threads):
+    """(states (time,), output currents (time,) units, levels, ngspice wall s, supply power
+    (time,) nW: the cell's supply current averaged over each step, times vdd)."""
     net = build_netlist(sub, x[None], title=f"cosim partition {sub.name}", level="transistor", pdk=pdk)
-    res = run_netlist(net.text, timeout_s=timeout_s, seed=seed, threads=threads)
+    net.circuit.saves += ["i(vdd)", "time"]
+    res = run_netlist(write_netlist(net.circuit), timeout_s=timeout_s, seed=seed, threads=threads)
     sig = step_signals(res, net, sub.timing)
-    return sig.states[0][0][:, 0], sig.outputs[0][:, 0], net.levels, res.wall_s
+    power = pdk.vdd_v * step_means(res["time"], -res["i(vdd)"], sub.timing.dt_s, net.n_steps) * 1e9
+    return sig.states[0][0][:, 0], sig.outputs[0][:, 0], net.levels, res.wall_s, power
+
+
+def step_means(t: np.ndarray, v: np.ndarray, dt_s: float, n_steps: int) -> np.ndarray:
+    """Time average of the waveform v(t) over each step [k dt, (k+1) dt) (trapezoids on a
+    grid holding every simulator time point and every step boundary)."""
+    edges = np.arange(n_steps + 1) * dt_s
+    grid = np.union1d(t, edges[(edges >= t[0]) & (edges <= t[-1])])
+    vg = np.interp(grid, t, v)
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (vg[1:] + vg[:-1]) * np.diff(grid))])
+    at = np.interp(edges, grid, cum)
+    return np.diff(at) / dt_s
 
 
 @register("transistor")
@@ -89,7 +107,7 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
     first = irs[0]
     jobs = max(1, jobs or min(8, os.cpu_count() or 1))
     batch, T = x.shape[:2]
-    states, outs, levels, wall = [], [], {}, 0.0
+    states, outs, power, levels, wall = [], [], [], {}, 0.0
     h = [apply_bank(m.proj, x[b:b + 1])[0] if m.proj is not None else x[b] for b, m in enumerate(irs)]
     total = batch * sum(layer.n for layer in first.layers)
     done = 0
@@ -103,9 +121,9 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
                     futures[b, i] = pool.submit(_run_partition, channel_ir(m, layer, i), d[:, i],
                                                 pdk, timeout_s, seed, 1 if jobs > 1 else None)
             st = np.zeros((batch, T, first.layers[l].n))
-            out = np.zeros_like(st)
+            out, pw = np.zeros_like(st), np.zeros_like(st)
             for (b, i), fut in futures.items():
-                st[b, :, i], out[b, :, i], lv, w = fut.result()
+                st[b, :, i], out[b, :, i], lv, w, pw[b, :, i] = fut.result()
                 levels.update(lv)
                 wall += w
                 done += 1
@@ -113,6 +131,7 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
                     progress(done, total)
             states.append(st)
             outs.append(out)
+            power.append(pw)
             h = [out[b] for b in range(batch)]
     outputs = []
     for b, m in enumerate(irs):
@@ -123,4 +142,5 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
     if first.filters is not None:
         levels["readout filters"] = "software reference (on the measured cell outputs)"
     return Simulation("transistor", states, np.stack(outputs),
-                      detail={"levels": levels, "ngspice_wall_s": wall, "partitions": total})
+                      detail={"levels": levels, "ngspice_wall_s": wall, "partitions": total,
+                              "power_nw": power})

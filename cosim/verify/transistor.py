@@ -49,6 +49,17 @@ def _cells(disagreements: list, ir) -> list:
     return rows
 
 
+def _power(power_nw: list, dt_s: float) -> dict:
+    """Supply power of the transistor cells: per layer (mean, per cell min..max), the model's
+    total, and energy per step and per sequence (inference)."""
+    per_layer = [{"mean_nw": float(p.sum(axis=2).mean()), "cell_nw_min": float(p.mean(axis=(0, 1)).min()),
+                  "cell_nw_max": float(p.mean(axis=(0, 1)).max())} for p in power_nw]
+    total = float(sum(p.sum(axis=2).mean() for p in power_nw))
+    T = power_nw[0].shape[1]
+    return {"per_layer": per_layer, "total_nw": total, "energy_per_step_pj": total * dt_s * 1e3,
+            "energy_per_sequence_nj": total * dt_s * T}
+
+
 def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, timeout_s) -> dict:
     from ..analysis.agreement import compare
     from ..backends import simulate
@@ -65,6 +76,7 @@ def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, 
          "software_score": res.software_score, "output_error_max": res.output_error_max,
          "output_scale": res.output_scale, "cells": _cells(res.disagreements, ir),
          "levels": sim.detail["levels"], "wall_s": time.time() - t0,
+         "power": _power(sim.detail["power_nw"], ir.timing.dt_s),
          "ngspice_wall_s": sim.detail["ngspice_wall_s"]}
     if task.kind == "classify_last":
         e["ok"] = bool(res.decision_agreement >= DECISION_GOAL)
@@ -121,6 +133,11 @@ def format_entry(e: dict) -> str:
             f"({100 * e['agreement_non_tie']:.2f}% of non-tie steps, {e['n_disagreements']} disagree){dec}, "
             f"score {e['circuit_score']:.4f} vs software {e['software_score']:.4f} "
             f"[{'ok' if e['ok'] else 'FAIL'}] ({e['wall_s']:.0f} s)")
+    p = e["power"]
+    line += (f"\n      power of the cells {p['total_nw']:.3g} nW ("
+             + ", ".join(f"layer {i}: {q['mean_nw']:.3g} nW, {q['cell_nw_min']:.3g}-{q['cell_nw_max']:.3g} per cell"
+                         for i, q in enumerate(p["per_layer"]))
+             + f"), {p['energy_per_step_pj']:.3g} pJ per step, {p['energy_per_sequence_nj']:.3g} nJ per sequence")
     for c in e["cells"][:3]:
         of_w = "" if c["margin_median_of_window"] is None else f" = {100 * c['margin_median_of_window']:.2g}% of its window"
         line += (f"\n      layer {c['layer']} ch {c['channel']}: {c['count']} steps, median margin "
