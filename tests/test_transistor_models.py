@@ -52,7 +52,7 @@ def test_partitions_take_the_decisions_of_one_whole_netlist():
     within 0.1% of the largest; and both equal to the software reference (margins >= 5%)."""
     ir = load_ir(FLIPFLOP)
     x = _short_inputs(ir, 10, seed=3)
-    part = cosim.simulate(ir, x, backend="transistor", jobs=2)
+    part = cosim.simulate(ir, x, backend="transistor", pdk=PdkSetup(), jobs=2)
     net = build_netlist(ir, x, level="transistor", pdk=PdkSetup())
     sig = step_signals(run_netlist(net.text, timeout_s=600), net, ir.timing)
     whole = sig.states[0][0]
@@ -81,7 +81,7 @@ def test_signed_transistor_cell_follows_the_bmru_rule_at_random_inputs():
     layer = CellLayer("bmru", MirrorBank([[1.0, 0.0]], [0.0]), [1.3], [-1], threshold=MirrorBank([[0.0, 1.0]], [0.0]))
     ir = HardwareIR("one", 2, 1, [layer], MirrorBank([[1.0]], [0.0]))
     x = np.stack([c, beta], axis=-1)[None]
-    sim = cosim.simulate(ir, x, backend="transistor", jobs=1)
+    sim = cosim.simulate(ir, x, backend="transistor", pdk=PdkSetup(), jobs=1)
     s, want = -1, []
     for ck, bk in zip(c, beta):
         s = (1 if ck >= 0 else -1) if abs(ck) >= abs(bk) else s
@@ -101,7 +101,7 @@ def test_transistor_ladder_moves_one_rung_per_pulse_and_holds():
     u = [1, 1, 0, 1, 1, 1, 0, -1, -1, 0, -1, -1, -1, 0]
     # drive (candidate, threshold): |c| >= |beta| with sign(c) for an update, else |c| < |beta|
     x = np.array([[(2.0 * v, 1.0) if v else (0.2, 1.0) for v in u]])
-    sim = cosim.simulate(sub, x, backend="transistor", jobs=1)
+    sim = cosim.simulate(sub, x, backend="transistor", pdk=PdkSetup(), jobs=1)
     want, s = [], 0
     for v in u:                 # the ladder saturates at every step (not a clipped cumulative sum)
         s = int(np.clip(s + v, -4, 4))
@@ -117,7 +117,9 @@ def test_transistor_level_refuses_what_it_cannot_build():
     with pytest.raises(InputError, match="PDK setup"):
         build_netlist(ir, x, level="transistor")
     with pytest.raises(InputError, match="noise"):
-        cosim.simulate(ir, x, backend="transistor", noise=[np.zeros((1, 3, ir.layers[0].n))])
+        cosim.simulate(ir, x, backend="transistor", pdk=PdkSetup(), noise=[np.zeros((1, 3, ir.layers[0].n))])
+    with pytest.raises(InputError, match="PdkSetup"):
+        cosim.simulate(ir, x, backend="transistor")
     with pytest.raises(SystemExit) as exc:
         main(["verify", str(FLIPFLOP), "--level", "transistor", "--corners", "tt,xx", "--out", "/tmp/never"])
     assert exc.value.code == 2

@@ -13,7 +13,7 @@ implementation as a whole-model netlist (`build_netlist(level="transistor")`);
 kinds without a transistor cell stay behavioral there. The readout filters and the
 readout bank are evaluated as in the software reference, on the measured outputs.
 
-    simulate(ir, x, backend="transistor", pdk=PdkSetup("ss", 85), jobs=2)
+    simulate(ir, x, backend="transistor", pdk=PdkSetup("ss", 85), jobs=2)   # cosim.pdk.netlist
 
 Partitions run in parallel threads (each is an ngspice process), `jobs` at a time,
 each ngspice on one thread when jobs > 1 (spice.run_netlist: parallel 2-thread runs
@@ -96,13 +96,12 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
         seed: int = 0, progress=None) -> Simulation:
     """States per layer (batch, time, channels) and readout outputs (batch, time,
     n_outputs, units) of the IR with every cell at transistor level (module doc).
-    pdk: pdk.netlist.PdkSetup (default tt, 27 °C, the shipped calibration);
+    pdk: the PDK setup (pdk.netlist.PdkSetup: corner, temperature, calibration);
     progress: optional callable(done, total) after each partition."""
-    from ..pdk.netlist import PdkSetup
-
     if noise is not None:
         raise InputError("the transistor backend takes no input noise (use the ngspice or fast backend)")
-    pdk = pdk or PdkSetup()
+    if pdk is None:
+        raise InputError("the transistor backend needs pdk=cosim.pdk.netlist.PdkSetup(corner, temp_c)")
     irs = list(ir) if isinstance(ir, (list, tuple)) else [ir] * len(x)
     first = irs[0]
     jobs = max(1, jobs or min(8, os.cpu_count() or 1))

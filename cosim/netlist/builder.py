@@ -142,6 +142,12 @@ class _Builder:
         self.probes.scale[v] = [float(scale), float(offset)]
         return v
 
+    def current_probe(self, sense: str, scale: float) -> str:
+        """The current through sense source `sense`, read as state = scale * I (A)."""
+        v = current_vector(sense)
+        self.probes.scale[v] = [float(scale), 0.0]
+        return v
+
     def set_initial(self, instance: str, node: str, volts: float) -> None:
         """Start the operating point with `node` of `instance` at `volts` (a held state)."""
         self.c.initial_v[f"x{instance.lower()}.{node}"] = float(volts)

@@ -16,6 +16,8 @@ from .bench import OPTIONS, library as pdk_library
 from .mapping import cell_size, load_calibration, map_cells
 
 SUPPLY = "vdd"
+#: the ladder's DPI leak bias: 20 pA gives its 2 ms design tau at 1 pF (pdk.ladder)
+LADDER_ITAU_A, LADDER_TAU_S = 20e-12, 2e-3
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,25 @@ class PdkSetup:
         if abs(bld.iu - 1e-9) > 1e-21:
             raise InputError(f"transistor cells are calibrated for 1 unit = 1 nA, the IR has "
                              f"{bld.iu:g} A per unit")
+
+    def ladder(self, bld, K: int, design) -> str:
+        """Name of the transistor ladder subcircuit for K rungs per side and a LadderDesign
+        (units, s), added to the builder's netlist once; its DPI leak scales to design.tau_s."""
+        from .ladder import ladder_subckt
+
+        iu, name = bld.iu, f"sky130_ladder_k{K}"
+        return bld.subckt(name, ("up", "dn", "out", "vdd", "vss"), ladder_subckt(
+            K, name, c0=design.c0 * iu, h=design.h * iu, w=design.w * iu, a=design.a * iu, iunit=iu,
+            itau=LADDER_ITAU_A * LADDER_TAU_S / design.tau_s))
+
+    def ladder_start(self, bld, instance: str, K: int, s0: int) -> None:
+        """Start ladder `instance` on rung s0: each stage's state and comparison node."""
+        from .ladder import ladder_stages
+
+        for sid in ladder_stages(K):
+            on = s0 >= int(sid[1:]) if sid[0] == "p" else -s0 >= int(sid[1:])
+            bld.set_initial(instance, f"s_{sid}", self.vdd_v if on else 0.0)
+            bld.set_initial(instance, f"xs_{sid}.x", 0.0 if on else self.vdd_v)
 
     def size(self) -> dict:
         """The cell size for the mismatch budget (pdk.mapping.cell_size)."""

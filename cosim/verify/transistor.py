@@ -60,14 +60,19 @@ def _power(power_nw: list, dt_s: float) -> dict:
             "energy_per_sequence_nj": total * dt_s * T}
 
 
-def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, timeout_s) -> dict:
+def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, timeout_s,
+           progress=None) -> dict:
     from ..analysis.agreement import compare
     from ..backends import simulate
     from ..pdk.netlist import PdkSetup
 
     t0 = time.time()
+    def tick(done, total):
+        if progress and (done % max(1, total // 10) == 0 or done == total):
+            progress(f"    {corner}/{temp_c:g} °C: {done}/{total} cells simulated ({time.time() - t0:.0f} s)")
+
     sim = simulate(ir, x, backend="transistor", pdk=PdkSetup(corner, temp_c, **pdk_kw), jobs=jobs,
-                   timeout_s=timeout_s)
+                   timeout_s=timeout_s, progress=tick)
     res = compare(ir, ref, sim.states, sim.outputs, y, task.kind, max_listed=100_000)
     e = {"corner": corner, "temp_c": temp_c, "state_agreement": res.state_agreement,
          "agreement_non_tie": res.agreement_non_tie, "n_disagreements": res.n_disagreements,
@@ -109,7 +114,7 @@ def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 
     for corner in corners:
         for temp in temps:
             e = _entry(ir, task, x, y, ref, corner, float(temp), {"calib_path": calib, "sigma_target": sigma_target},
-                       jobs, timeout_s)
+                       jobs, timeout_s, progress)
             report["matrix"].append(e)
             report["ok"] = all(m["ok"] for m in report["matrix"])
             _write(out / "report.json", report)

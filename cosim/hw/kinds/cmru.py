@@ -8,7 +8,6 @@ from dataclasses import replace
 import numpy as np
 
 from ...errors import InputError
-from ...netlist.ngspice import current_vector
 from ..ir import IRError, check_finite
 from ..windows import CellWindow
 from . import register
@@ -37,39 +36,27 @@ TRANSISTOR_OUT_V = 0.9
 
 
 def transistor(bld, p, layer, inputs, clk, first, noise):
-    """The sky130 ladder (pdk.ladder, K stages per side of comparator + switched DPI)
-    per channel, driven by the behavioral update gate: its +-1 unit pulse is split into
-    the ladder's `up` and `dn` inputs (rectifiers). The state is read from the level
-    current, rung = I(out) / alpha."""
-    from ...pdk.ladder import ladder_stages, ladder_subckt
-
+    """The PDK's ladder (pdk.netlist.PdkSetup.ladder: K stages per side of comparator +
+    switched DPI) per channel, driven by the behavioral update gate: its +-1 unit pulse is
+    split into the ladder's `up` and `dn` inputs (rectifiers). The state is read from the
+    level current, rung = I(out) / alpha."""
     if layer.ladder_scale:
         raise InputError("a transistor-level ladder takes the PDK's device mismatch, not the behavioral "
                          "stage factors (ladder_scale) of a perturbed IR")
-    K, d, iu = layer.ladder_k, layer.ladder, bld.iu
-    name = bld.subckt(f"sky130_ladder_k{K}", ("up", "dn", "out", "vdd", "vss"), ladder_subckt(
-        K, f"sky130_ladder_k{K}", c0=d.c0 * iu, h=d.h * iu, w=d.w * iu, a=d.a * iu, iunit=iu,
-        itau=20e-12 * 2e-3 / d.tau_s))
+    name = bld.pdk.ladder(bld, layer.ladder_k, layer.ladder)
     cands, thrs = candidate_and_threshold(bld, p, layer, inputs, noise)
-    vdd = bld.pdk.vdd_v
     outs, states = [], []
     for i in range(layer.n):
         gate = bld.sense(f"{p}g{i}", f"{p}g{i}")
         bld.sign_gate(f"{p}g{i}", clk, bld.sense(f"{p}c{i}", cands[i]), bld.sense(f"{p}t{i}", thrs[i]))
         bld.rectify(f"{p}up{i}", gate)
         bld.rectify(f"{p}dn{i}", gate, gain=-1.0)
-        alpha = float(layer.alpha[i] * iu)
+        alpha = float(layer.alpha[i] * bld.iu)
         bld.instance(f"{p}x{i}", name, f"{p}up{i}", f"{p}dn{i}", f"{p}h{i}", "vdd", "0", alpha=alpha)
-        s0 = int(layer.init_state[i])
-        for sid in ladder_stages(K):
-            on = s0 >= int(sid[1:]) if sid[0] == "p" else -s0 >= int(sid[1:])
-            bld.set_initial(f"{p}x{i}", f"s_{sid}", vdd if on else 0.0)
-            bld.set_initial(f"{p}x{i}", f"xs_{sid}.x", 0.0 if on else vdd)
+        bld.pdk.ladder_start(bld, f"{p}x{i}", layer.ladder_k, int(layer.init_state[i]))
         out = bld.sense_at(f"{p}h{i}", f"{p}h{i}", TRANSISTOR_OUT_V)
         outs.append(out)
-        probe = current_vector(out)
-        bld.probes.scale[probe] = [1 / alpha, 0.0]
-        states.append(probe)
+        states.append(bld.current_probe(out, 1 / alpha))
     return outs, states
 
 
