@@ -139,3 +139,13 @@ def test_supply_power_integration_matches_a_closed_form_current():
     ramp = [4 / 3 * (k + 0.5) for k in range(3)] + [0.0, 0.0]            # mean of the ramp in each step
     want = 1.8 + np.array(ramp)
     assert np.allclose(got, want, atol=2e-3), got
+
+
+def test_fixed_points_hold_every_rung_of_the_transistor_ladder():
+    from cosim.verify.fixedpoints import fixedpoints, transistor_ladder
+
+    ir = load_ir(ROOT / "netlists" / "cmru_counting.hw.json")
+    res = fixedpoints(ir, 0, 1, hold_steps=2)
+    t = transistor_ladder(ir, res, hold_steps=3)
+    assert t["all_held"] and t["max_level_err"] < 0.01
+    assert res.trace["transistor_ladder"].shape == (9, 3)

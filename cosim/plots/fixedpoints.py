@@ -67,7 +67,7 @@ def _s_curve(ax, res, i_unit_a: float) -> None:
     ax.set_title(sub, fontsize=9)
 
 
-def _ladder(ax, lad, i_unit_a: float) -> None:
+def _ladder(ax, lad, i_unit_a: float, transistor=None) -> None:
     sc = i_unit_a / NA
     a = lad.alpha * sc
     for k in lad.rungs:
@@ -79,6 +79,10 @@ def _ladder(ax, lad, i_unit_a: float) -> None:
         for j, k in enumerate(lad.rungs):
             ax.plot(np.full(meas.shape[1], k), meas[j] * a, "o", color="C2", ms=3.5,
                     label="circuit, held with no input" if j == 0 else None, zorder=3)
+    if transistor is not None:
+        for j, k in enumerate(lad.rungs):
+            ax.plot(np.full(transistor.shape[1], k + 0.2), transistor[j] * a, "D", color="C4", ms=3.5,
+                    label="transistor (sky130), held with no input" if j == 0 else None, zorder=3)
     ax.set_xlabel("rung k")
     ax.set_ylabel("ladder output current (nA)")
     ax.set_xticks(lad.rungs)
@@ -96,7 +100,7 @@ def plot_fixed_points(res, path, title: str | None = None, i_unit_a: float = 1e-
                              squeeze=False)
     _s_curve(axes[0, 0], res, i_unit_a)
     if two:
-        _ladder(axes[0, 1], res.ladder, i_unit_a)
+        _ladder(axes[0, 1], res.ladder, i_unit_a, res.trace.get("transistor_ladder"))
     kind = get_kind(res.kind)
     what = kind.title + (" (s = 2u − 1)" if kind.levels[0] < 0 else "")
     ch = "" if res.channel is None else f" channel {res.channel}"

@@ -77,9 +77,12 @@ def transistor_curve(ir, result, calib_path=None, sigma_target: float = 0.05) ->
     from ..pdk.mapping import load_calibration, map_cells
     from ..pdk.schmitt_char import s_curve
 
-    if not get_kind(result.kind).first_quadrant:
+    kind = get_kind(result.kind)
+    if kind.has_ladder:
+        return transistor_ladder(ir, result, calib_path, sigma_target)
+    if not kind.first_quadrant:
         raise InputError(f"--level transistor: layer {result.layer} ({result.kind}) has no transistor-level "
-                         "fixed-point sweep yet (only first-quadrant schmitt cells)")
+                         "fixed-point sweep yet (first-quadrant cells and CMRU ladders)")
     calib = load_calibration(calib_path)
     rows = {(r["layer"], r["channel"]): r for r in map_cells(ir, calib, sigma_target)}
     m = rows[(result.layer, result.channel)]
@@ -96,6 +99,36 @@ def transistor_curve(ir, result, calib_path=None, sigma_target: float = 0.05) ->
         "err_beta2": up / result.beta2 - 1, "err_beta1": down / result.beta1 - 1,
         "err_up_of_width": (up - result.beta2) / result.width,
         "err_down_of_width": (down - result.beta1) / result.width}
+    return result.transistor
+
+
+def transistor_ladder(ir, result, calib_path=None, sigma_target: float = 0.05, hold_steps: int = 10) -> dict:
+    """The channel's ladder at transistor level (sky130, pdk.ladder) started on every rung
+    -K..K and held with no update for `hold_steps` steps (partitioned transistor backend):
+    its levels I(out)/alpha per step go into result.trace["transistor_ladder"] (2K+1,
+    hold_steps) and result.transistor (max level error in rungs, all held)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ..backends import simulate
+    from ..backends.transistor import channel_ir
+    from ..pdk.netlist import PdkSetup
+
+    layer = ir.layers[result.layer]
+    K = layer.ladder_k
+    rows = []
+    for k in range(-K, K + 1):
+        sub = channel_ir(ir, replace(layer, init_state=np.full(layer.n, float(k))), result.channel)
+        x = np.tile([[0.0, 1.0]], (1, hold_steps, 1))          # |c| < |beta|: no update
+        pdk = PdkSetup(calib_path=calib_path, sigma_target=sigma_target)
+        rows.append(simulate(sub, x, backend="transistor", pdk=pdk, jobs=1).states[0][0, :, 0])
+    meas = np.array(rows)
+    err = np.abs(meas - np.arange(-K, K + 1)[:, None])
+    result.trace["transistor_ladder"] = meas
+    result.transistor = {"corner": pdk.corner, "temp_c": pdk.temp_c, "hold_steps": hold_steps,
+                         "max_level_err": float(err.max()),
+                         "all_held": bool((np.round(meas) == np.arange(-K, K + 1)[:, None]).all())}
     return result.transistor
 
 
@@ -142,7 +175,11 @@ def format_summary(r, i_unit_a: float = 1e-9, goal: float = GOAL) -> str:
                          f"{'yes' if lad.all_held else 'NO'}, max level error "
                          f"{lad.max_level_err:.2e} rung")
     t = r.transistor
-    if t is not None:
+    if t is not None and "max_level_err" in t:
+        lines.append(f"  transistor ladder (sky130 {t['corner']}/{t['temp_c']:g} °C) held every rung for "
+                     f"{t['hold_steps']} steps: {'yes' if t['all_held'] else 'NO'}, max level error "
+                     f"{t['max_level_err']:.2e} rung")
+    elif t is not None:
         lines.append(f"  transistor (sky130 {t['corner']}/{t['temp_c']:g} °C, calibrated, msize {t['msize']:.3g}): "
                      f"up fold {t['fold_up'] * nA:.4f} nA ({100 * t['err_beta2']:+.2f}% of beta2, "
                      f"{100 * t['err_up_of_width']:+.2f}% of width), down fold {t['fold_down'] * nA:.4f} nA "
