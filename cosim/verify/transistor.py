@@ -80,6 +80,7 @@ def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, 
          "decision_agreement": res.decision_agreement, "circuit_score": res.circuit_score,
          "software_score": res.software_score, "output_error_max": res.output_error_max,
          "output_scale": res.output_scale, "cells": _cells(res.disagreements, ir),
+         "disagreements": [d for d in res.disagreements if d["kind"] == "disagree"][:50],
          "levels": sim.detail["levels"], "wall_s": time.time() - t0,
          "power": _power(sim.detail["power_nw"], ir.timing.dt_s),
          "ngspice_wall_s": sim.detail["ngspice_wall_s"]}
