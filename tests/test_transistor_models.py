@@ -149,3 +149,16 @@ def test_fixed_points_hold_every_rung_of_the_transistor_ladder():
     t = transistor_ladder(ir, res, hold_steps=3)
     assert t["all_held"] and t["max_level_err"] < 0.01
     assert res.trace["transistor_ladder"].shape == (9, 3)
+
+
+def test_verify_at_transistor_level_writes_the_matrix(tmp_path, capsys):
+    out = tmp_path / "rep"
+    rc = main(["verify", str(FLIPFLOP), "--level", "transistor", "--sequences", "1", "--jobs", "2",
+               "--out", str(out)])
+    text = capsys.readouterr().out
+    rep = json.loads((out / "report.json").read_text())
+    assert rc == 0, text
+    e = rep["matrix"][0]
+    assert (e["corner"], e["temp_c"]) == ("tt", 27.0) and e["state_agreement"] >= 0.99
+    assert 4 < e["power"]["total_nw"] < 400 and (out / "transistor_matrix.png").stat().st_size > 5_000
+    assert "power of the cells" in text and "symmetric BMRU cell: transistor" in text
