@@ -37,7 +37,8 @@ def run_subprocess(netlist: str, timeout_s: float, workdir: str | Path | None, t
     classifies the log). Raises SpiceError on timeout (process killed).
     Files: ``net.cir`` and ``out.raw`` in ``workdir`` (kept) or in a
     temporary directory (removed). threads: ngspice's device-evaluation threads,
-    set through a ``.spiceinit`` in the working folder (None: ngspice's default).
+    set through a ``.spiceinit`` in the working folder (None: $COSIM_NGSPICE_THREADS,
+    else ngspice's default).
     """
     exe = ngspice_executable()
     tmp = None
@@ -51,6 +52,7 @@ def run_subprocess(netlist: str, timeout_s: float, workdir: str | Path | None, t
         cir, raw = wd / "net.cir", wd / "out.raw"
         raw.unlink(missing_ok=True)
         cir.write_text(netlist)
+        threads = threads if threads is not None else os.environ.get("COSIM_NGSPICE_THREADS")
         if threads is not None:
             (wd / ".spiceinit").write_text(f"set num_threads={int(threads)}\n")
         t0 = time.perf_counter()

@@ -209,7 +209,7 @@ def _ties(a: dict) -> str:
 EPILOG = """examples:
   cosim verify models/cmru_counting --out reports/cmru_counting
   cosim verify models/schmitt_digits --sequences 50 --out reports/digits
-  cosim verify models/bmru_flipflop --level transistor --corners tt,ss,ff --temps -20,27,85 --out reports/ff_sky130"""
+  cosim verify models/bmru_flipflop --level transistor --corners tt,ss,ff --temps=-20,27,85 --out reports/ff_sky130"""
 
 
 def check_report_folder(out, force: bool) -> None:
@@ -271,7 +271,8 @@ def add_cli(sub):
     p.add_argument("--corners", type=at.choice_list(("tt", "ss", "ff", "sf", "fs")), default=["tt"],
                    help="process corners of --level transistor, comma-separated (default tt)")
     p.add_argument("--temps", type=at.float_list(-40, 125), default=[27.0],
-                   help="temperatures (°C) of --level transistor, comma-separated (default 27)")
+                   help="temperatures (°C) of --level transistor, comma-separated; write --temps=-20,27 "
+                        "when the first is negative (default 27)")
     p.add_argument("--jobs", type=at.int_range(1, 256), default=None,
                    help="ngspice runs in parallel for --level transistor (default: cores, at most 4)")
     p.add_argument("--calib", default=None, help="calibration JSON (default: calib/sky130_tt_27c.json)")

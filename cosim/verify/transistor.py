@@ -176,7 +176,7 @@ def plot_matrix(report: dict, path: Path) -> Path:
     for e in report["matrix"]:
         i, j = corners.index(e["corner"]), temps.index(e["temp_c"])
         grid[i, j] = 100 * e["state_agreement"]
-        txt = f"{grid[i, j]:.1f}%"
+        txt = f"{grid[i, j]:.2f}%"
         if e["decision_agreement"] is not None:
             txt += f"\ndec {100 * e['decision_agreement']:.0f}%"
         ax.text(j, i, txt, ha="center", va="center", fontsize=9)
