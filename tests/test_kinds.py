@@ -89,8 +89,8 @@ def test_a_toy_kind_validates_its_own_fields(toy_ir):
 def test_missing_implementation_is_a_clear_error():
     from cosim.hw.kinds.filters import FILTERS
 
-    with pytest.raises(InputError, match="no 'transistor' implementation"):
-        get_kind("bmru").implementation("transistor")
+    with pytest.raises(InputError, match="no 'optical' implementation"):
+        get_kind("bmru").implementation("optical")
     with pytest.raises(InputError, match="no 'transistor' implementation"):
         FILTERS.implementation("transistor")
 
