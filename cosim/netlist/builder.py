@@ -126,10 +126,8 @@ class _Builder:
         name = f"{clk}v"
         if name not in self.clocks:
             p = self.clocks[clk]
-            self.clocks[name] = p
-            vdd = self.pdk.vdd_v
-            self.c.add("vsource", name, name, GROUND,
-                       value=Pulse(0, vdd, p.delay_s, p.rise_s, p.fall_s, p.width_s, p.period_s))
+            self.clocks[name] = Pulse(0, self.pdk.vdd_v, p.delay_s, p.rise_s, p.fall_s, p.width_s, p.period_s)
+            self.c.add("vsource", name, name, GROUND, value=self.clocks[name])
         return name
 
     def sense_at(self, name: str, node: str, volts: float) -> str:

@@ -128,9 +128,9 @@ def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 
 
 
 def _write(path: Path, report: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(report, indent=1))
-    tmp.replace(path)
+    from ..fileio import atomic_write_text
+
+    atomic_write_text(path, json.dumps(report, indent=1))
 
 
 def format_entry(e: dict) -> str:

@@ -11,9 +11,9 @@ from ..windows import CellWindow
 from . import CellKind, bench_width, register
 
 
-def behavioral(bld, p, layer, inputs, clk, first, noise):
-    """Clocked first-quadrant latch `bist_latch_clk` per channel; the first layer
-    rectifies its inputs (a unipolar input mirror passes only positive current)."""
+def _candidates(bld, p, layer, inputs, first, noise) -> list:
+    """Candidate sum nodes of the layer; the first layer rectifies its inputs (a unipolar
+    input mirror passes only positive current)."""
     if first:
         rect = []
         for j, src in enumerate(inputs):
@@ -23,6 +23,13 @@ def behavioral(bld, p, layer, inputs, clk, first, noise):
     cands = [f"{p}c{i}" for i in range(layer.n)]
     bld.bank(f"{p}w", layer.candidate, inputs, cands)
     bld.noise(p, cands, noise)
+    return cands
+
+
+def behavioral(bld, p, layer, inputs, clk, first, noise):
+    """Clocked first-quadrant latch `bist_latch_clk` per channel; the first layer
+    rectifies its inputs (a unipolar input mirror passes only positive current)."""
+    cands = _candidates(bld, p, layer, inputs, first, noise)
     outs, states = [], []
     for i in range(layer.n):
         beta2 = layer.beta1[i] + layer.delta[i]
@@ -46,15 +53,7 @@ def transistor(bld, p, layer, inputs, clk, first, noise):
     biases and size (pdk.netlist.PdkSetup.cell); the weighted sums stay behavioral
     mirrors, and the candidate reaches the cell through a rectifier (the ReLU a
     mirror bank's sink devices give in silicon, where they run out of headroom)."""
-    if first:
-        rect = []
-        for j, src in enumerate(inputs):
-            bld.rectify(f"{p}r{j}", src)
-            rect.append(bld.sense(f"{p}r{j}", f"{p}r{j}"))
-        inputs = rect
-    cands = [f"{p}c{i}" for i in range(layer.n)]
-    bld.bank(f"{p}w", layer.candidate, inputs, cands)
-    bld.noise(p, cands, noise)
+    cands = _candidates(bld, p, layer, inputs, first, noise)
     clk_v = bld.clock_volts(clk)
     vdd = bld.pdk.vdd_v
     outs, states = [], []
