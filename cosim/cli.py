@@ -51,6 +51,8 @@ def _cmd_train(args) -> None:
         task["K"] = args.task_k
     if args.task == "digits":
         task = {"name": "digits", "per_step": args.per_step}
+    if args.task == "kws":
+        task = {"name": "kws"}
     tcfg = TrainConfig(epochs=args.epochs, lr=args.lr, seed=args.seed, batch_size=args.batch_size,
                        eps_start=args.eps_start, eps_end=args.eps_end)
     command = "cosim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -97,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  cosim train --cell cmru --task counting --ladder 4 "
                               "--init-state 0 --out models/my_counter")
     t.add_argument("--cell", required=True, choices=["bmru", "cmru", "acmru", "schmitt"])
-    t.add_argument("--task", required=True, choices=["flipflop", "counting", "copyfirst", "digits"])
+    t.add_argument("--task", required=True, choices=["flipflop", "counting", "copyfirst", "digits", "kws"])
     t.add_argument("--out", required=True, help="checkpoint folder to write (new or empty)")
     t.add_argument("--force", action="store_true", help="overwrite an existing checkpoint folder")
     t.add_argument("--hidden", type=at.int_range(1, MAX_WIDTH), default=8, help="channels per layer")

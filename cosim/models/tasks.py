@@ -98,7 +98,7 @@ def digits(per_step: int = 1, test_fraction: float = 0.2):
     return x[train], y[train], x[test], y[test]
 
 
-TASKS = ("flipflop", "counting", "copyfirst", "digits")
+TASKS = ("flipflop", "counting", "copyfirst", "digits", "kws")
 
 
 
@@ -144,6 +144,10 @@ def make_task(name: str, *, T: int = 256, n_train: int = 2000, n_test: int = 500
     if name == "digits":
         xs, ys, xt, yt = digits(per_step)
         return TaskData(name, "classify_last", per_step, 10, xs, ys, xt, yt)
+    if name == "kws":
+        from .kws import load
+        xs, ys, xt, yt = load()
+        return TaskData(name, "classify_last", xs.shape[2], 2, xs, ys, xt, yt)
     raise InputError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
 
 
