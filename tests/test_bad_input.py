@@ -23,6 +23,12 @@ TINY_TRAIN = ["train", "--cell", "bmru", "--task", "flipflop", "--hidden", "2", 
               "--n-train", "32", "--epochs", "1", "--quiet"]
 
 
+
+def _sigint_default():
+    """In the child: Ctrl-C handled as usual even when the suite itself was started as a
+    background job (which inherits SIGINT ignored, and Python then keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 def cosim(capsys, *args):
     """(exit code, stderr) of `cosim ARGS`; SystemExit from argparse counts as the code."""
     try:
@@ -253,6 +259,7 @@ def test_ctrl_c_exits_130_without_a_half_written_checkpoint(tmp_path):
     out = tmp_path / "m"
     args = [a if a != "1" else "100000" for a in TINY_TRAIN]   # --epochs 100000
     proc = subprocess.Popen([sys.executable, "-m", "cosim.cli", *args, "--out", str(out)],
+                            preexec_fn=_sigint_default,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(8)                      # inside the training loop (torch import ~3 s)
     proc.send_signal(signal.SIGINT)

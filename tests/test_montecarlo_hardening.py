@@ -30,6 +30,12 @@ MODEL = ROOT / "models" / "bmru_flipflop"
 WAIT_S = 300          # generous upper bound for waits on a loaded machine (never a pass criterion)
 
 
+
+def _sigint_default():
+    """In the child: Ctrl-C handled as usual even when the suite itself was started as a
+    background job (which inherits SIGINT ignored, and Python then keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 def _cli(*args, env=None, timeout=600):
     """`cosim montecarlo ARGS` in a child process: (returncode, stdout, stderr)."""
     proc = subprocess.run([sys.executable, "-m", "cosim.cli", "montecarlo", "--engine", "ngspice", *map(str, args)],
@@ -41,6 +47,7 @@ def _start(*args, env=None):
     """`cosim montecarlo ARGS` started in its own session (signals go to the group)."""
     return subprocess.Popen([sys.executable, "-m", "cosim.cli", "montecarlo", "--engine", "ngspice",
                              *map(str, args), "--quiet"], cwd=ROOT, env=env, start_new_session=True,
+                            preexec_fn=_sigint_default,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
