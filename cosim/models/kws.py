@@ -42,7 +42,6 @@ N_MFCC = 13
 HOP = 160                 # samples: 10 ms
 N_FFT = 400               # samples: 25 ms
 N_MELS = 40
-FRAMES = int(WINDOW_S * SAMPLE_RATE) // HOP + 1   # 101 librosa frames (centred); first 100 kept
 STEPS = 100
 
 
