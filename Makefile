@@ -49,6 +49,7 @@ figures: setup
 	$(BIN)/cosim noise models/schmitt_digits --crossings 40 --force --out docs/noise_suppression.png --json docs/noise_suppression.json
 	for m in $(MODELS); do $(BIN)/cosim verify models/$$m --quiet --force --out reports/$$m || exit 1; done
 	cp reports/cmru_counting/ladder_l0_c0.png docs/ladder_cmru.png
+	$(BIN)/cosim power models/kws_fq_bmru --level transistor --sequences 2 --force --out docs/power_kws
 
 # the keyword-spotting clips (espeak-ng + librosa MFCCs) and the model trained on them
 kws-data: setup

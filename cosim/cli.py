@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .montecarlo.cli import add_cli as add_montecarlo
     from .montecarlo.yield_study import add_cli as add_yield
     from .pdk.cli import add_characterize, add_map_cells
+    from .power.report import add_cli as add_power
     from .verify.fixedpoints import add_cli as add_fixedpoints
     from .verify.hysteresis import add_cli as add_hysteresis
     from .verify.noise import add_cli as add_noise
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_yield(sub)
     add_characterize(sub)
     add_map_cells(sub)
+    add_power(sub)
     return p
 
 

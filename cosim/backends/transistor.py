@@ -69,7 +69,7 @@ def drive(layer: CellLayer, h: np.ndarray) -> np.ndarray:
     return np.stack(parts, axis=-1)
 
 
-def _run_partition(sub: HardwareIR, x: np.ndarray, pdk, timeout_s: float, seed: int, threads):
+def run_partition(sub: HardwareIR, x: np.ndarray, pdk, timeout_s: float, seed: int, threads):
     """(states (time,), output currents (time,) units, levels, ngspice wall s, supply power
     (time,) nW: the cell's supply current averaged over each step, times vdd)."""
     net = build_netlist(sub, x[None], title=f"cosim partition {sub.name}", level="transistor", pdk=pdk)
@@ -117,7 +117,7 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
                 layer = m.layers[l]
                 d = drive(layer, h[b][None])[0]               # (time, channels, 1|2)
                 for i in range(layer.n):
-                    futures[b, i] = pool.submit(_run_partition, channel_ir(m, layer, i), d[:, i],
+                    futures[b, i] = pool.submit(run_partition, channel_ir(m, layer, i), d[:, i],
                                                 pdk, timeout_s, seed, 1 if jobs > 1 else None)
             st = np.zeros((batch, T, first.layers[l].n))
             out, pw = np.zeros_like(st), np.zeros_like(st)

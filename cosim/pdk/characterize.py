@@ -102,7 +102,15 @@ def characterize(corner: str = "tt", temp_c: float = 27.0, seed: int = 0, progre
     if schmitt_char.available():
         progress("  bistable cell ...")
         doc["schmitt"] = schmitt_char.characterize(corner, temp_c, seed)
+    doc["power"] = characterize_power_section(corner, temp_c, seed, progress)
     return doc
+
+
+def characterize_power_section(corner: str, temp_c: float, seed: int, progress=print) -> dict:
+    """The "power" section: the analytical power model of each cell kind (power.characterize)."""
+    from ..power.characterize import characterize_power
+
+    return characterize_power(corner, temp_c, seed, progress=progress)
 
 
 def format_summary(doc: dict) -> str:
@@ -121,4 +129,7 @@ def format_summary(doc: dict) -> str:
     if "schmitt" in doc:
         from . import schmitt_char
         lines += schmitt_char.summary_lines(doc["schmitt"])
+    if "power" in doc:
+        from ..power.characterize import summary_lines
+        lines += summary_lines(doc["power"])
     return "\n".join(lines)

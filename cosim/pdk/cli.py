@@ -11,7 +11,7 @@ from ..fileio import atomic_write_text, check_output
 from .sky130 import CORNERS
 
 CHAR_DOC = ("DC, transient and mismatch sweeps of the sky130 cells (cascoded mirror banks, the bistable "
-            "cell), written as a versioned calibration file (JSON) and plots.")
+            "cell) and a fit of each cell kind's supply power, written as a versioned calibration file (JSON) and plots.")
 MAP_DOC = ("Bias currents (and device sizes from a mismatch budget) that put every first-quadrant cell's "
            "measured switching points and output level on the IR's values, from a calibration file; "
            "--measure simulates each mapped cell in ngspice and reports its residual errors.")
@@ -21,11 +21,24 @@ def _characterize(args) -> None:
     out = check_output(args.out, "--out", kind="dir")
     stem = f"sky130_{args.corner}_{args.temp:g}c"
     target = out / f"{stem}.json"
-    for path in (target, out / f"{stem}_mirrors.png", out / f"{stem}_bistable.png"):
+    for path in (() if args.only else (target, out / f"{stem}_mirrors.png", out / f"{stem}_bistable.png")):
         check_output(path, "--out", force=args.force)
-    from .characterize import characterize, format_summary
+    from .characterize import characterize, characterize_power_section, format_summary
     from ..plots.pdk import plot_calibration
 
+    if args.only == "power":
+        # refresh one section of an existing calibration file, keeping the others
+        from .mapping import load_calibration
+
+        doc = load_calibration(target)
+        if not args.force and "power" in doc:
+            raise InputError(f"{target} already has a power section; add --force to replace it")
+        print(f"characterizing the cells' supply power at {args.corner} / {args.temp:g} °C (seed {args.seed})")
+        doc["power"] = characterize_power_section(args.corner, args.temp, args.seed)
+        atomic_write_text(target, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        print(format_summary(doc))
+        print(f"  updated the power section of {target}")
+        return
     print(f"characterizing sky130 cells at {args.corner} / {args.temp:g} °C (seed {args.seed})")
     doc = characterize(args.corner, args.temp, args.seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -47,6 +60,9 @@ def add_characterize(sub) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=at.seed, default=0, help="seed of the mismatch draws")
     p.add_argument("--out", default="calib", help="folder for the calibration file and plots")
     p.add_argument("--force", action="store_true", help="overwrite an existing calibration file")
+    p.add_argument("--only", choices=("power",), default=None,
+                   help="power: fit only the cells' power models (about 1 min) into the existing calibration "
+                        "file in --out, keeping its other sections")
     p.set_defaults(func=_characterize)
     return p
 

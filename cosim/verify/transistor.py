@@ -112,10 +112,16 @@ def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 
               "pdk": "sky130", "calibration": f"{calib_doc['corner']}/{calib_doc['temp_c']:g} C",
               "sigma_target": sigma_target, "sequences": len(x), "steps": int(x.shape[1]),
               "task": task.kind, "matrix": []}
+    if "power" in calib_doc:     # the analytical estimate beside each measured entry (cosim power)
+        from ..power.estimate import estimate_power
+
+        report["power_estimate"] = estimate_power(ir, x, calib_doc["power"], calib_doc["vdd_v"]).summary()
     for corner in corners:
         for temp in temps:
             e = _entry(ir, task, x, y, ref, corner, float(temp), {"calib_path": calib, "sigma_target": sigma_target},
                        jobs, timeout_s, progress)
+            if "power_estimate" in report:
+                e["power"]["estimate_over_measured"] = report["power_estimate"]["cells_nw"] / e["power"]["total_nw"]
             report["matrix"].append(e)
             report["ok"] = all(m["ok"] for m in report["matrix"])
             _write(out / "report.json", report)
@@ -144,6 +150,8 @@ def format_entry(e: dict) -> str:
              + ", ".join(f"layer {i}: {q['mean_nw']:.3g} nW, {q['cell_nw_min']:.3g}-{q['cell_nw_max']:.3g} per cell"
                          for i, q in enumerate(p["per_layer"]))
              + f"), {p['energy_per_step_pj']:.3g} pJ per step, {p['energy_per_sequence_nj']:.3g} nJ per sequence")
+    if "estimate_over_measured" in p:
+        line += f"; the analytical estimate (tt/27 °C models) is {p['estimate_over_measured']:.3f} x this"
     for c in e["cells"][:3]:
         of_w = "" if c["margin_median_of_window"] is None else f" = {100 * c['margin_median_of_window']:.2g}% of its window"
         line += (f"\n      layer {c['layer']} ch {c['channel']}: {c['count']} steps, median margin "

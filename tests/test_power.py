@@ -1,0 +1,83 @@
+"""Power: the analytical estimate against the transistor cells in ngspice on random
+inputs, the mirror-bank count in closed form, the switching-step mix, and `cosim power`."""
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cosim
+from cosim.cli import main
+from cosim.hw.ir import MirrorBank
+from cosim.hw.source import load_source
+from cosim.pdk.mapping import load_calibration
+from cosim.pdk.netlist import PdkSetup
+from cosim.power.estimate import bank_power, estimate_power
+from cosim.power.model import step_features
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("model, T", [("bmru_flipflop", 60), ("kws_fq_bmru", 60), ("cmru_counting", 40)])
+def test_estimate_is_within_20_percent_of_the_transistor_cells_on_random_inputs(model, T):
+    """Inputs the task never gives (uniform over the test split's range, i.i.d. per step),
+    so cells cross their thresholds far more often than on the task."""
+    src = load_source(ROOT / "models" / model, 6)
+    ir, xt = src.ir, src.task.x_test
+    rng = np.random.default_rng(3)
+    lo, hi = xt.min(axis=(0, 1)), xt.max(axis=(0, 1))
+    x = rng.uniform(lo, hi, size=(1, T, ir.n_inputs))
+    power = load_calibration()["power"]
+    est = estimate_power(ir, x, power)
+    sim = cosim.simulate(ir, x, backend="transistor", pdk=PdkSetup(), jobs=2)
+    for l, meas in enumerate(sim.detail["power_nw"]):
+        got, want = est.cells[l].sum(axis=2).mean(), meas.sum(axis=2).mean()
+        assert abs(got / want - 1) < 0.20, (model, l, got, want)
+        # per cell as well, looser: a cell's mean from the fitted model
+        cell_ratio = est.cells[l].mean(axis=(0, 1)) / meas.mean(axis=(0, 1))
+        assert np.all(np.abs(cell_ratio - 1) < 0.35), (model, l, cell_ratio)
+
+
+def test_mirror_bank_power_is_the_sum_of_its_branch_currents():
+    bank = MirrorBank(np.array([[2.0, -1.0], [-0.5, 0.0]]), np.array([0.3, -0.2]))
+    h = np.array([[[1.0, -2.0]]])                       # nA
+    # copies |2*1| + |-1*-2| + |-0.5*1| + 0 = 4.5; input 0 feeds both signs: +1; biases 0.5
+    assert bank_power(bank, h, 1.8)[0, 0] == pytest.approx(1.8 * (4.5 + 1.0 + 0.5))
+
+
+def test_switching_steps_mix_the_old_and_new_state_by_phi():
+    ir = load_source(ROOT / "models" / "kws_fq_bmru", 6).ir
+    layer = replace(ir.layers[0], init_state=np.zeros(4))
+    c = np.zeros((1, 3, 4))
+    states = np.array([[[0, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]]], float)
+    f = step_features(layer, c, None, states, layer.init_state, phi=0.25)
+    low, high = f[0, 0, 0, :5], f[0, 2, 0, 5:]
+    assert np.allclose(f[0, 1, 0, :5], 0.25 * low) and np.allclose(f[0, 1, 0, 5:], 0.75 * high)
+    assert low[0] == 1 and high[0] == 1 and np.all(f[0, 2, 0, :5] == 0)
+
+
+def test_power_command_writes_the_report_and_keeps_existing_outputs(tmp_path, capsys):
+    out = tmp_path / "pw"
+    assert main(["power", str(ROOT / "models" / "kws_fq_bmru"), "--sequences", "5", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    rep = json.loads((out / "power.json").read_text())
+    e = rep["estimate"]
+    assert e["total_nw"] == pytest.approx(e["cells_nw"] + e["mirrors_nw"])
+    assert e["cells_held_steps_nw"] + e["cells_switching_steps_nw"] == pytest.approx(e["cells_nw"])
+    assert e["energy_per_sequence_nj"] == pytest.approx(e["total_nw"] * 0.01 * 100)
+    assert 20 < e["cells_nw"] < 400 and "energy per inference" in text
+    for name in ("power_breakdown.png", "power_time.png"):
+        assert (out / name).stat().st_size > 5_000
+    before = (out / "power.json").read_bytes()
+    assert main(["power", str(ROOT / "models" / "kws_fq_bmru"), "--out", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err and (out / "power.json").read_bytes() == before
+
+
+def test_power_without_a_power_calibration_says_how_to_make_one(tmp_path, capsys):
+    calib = load_calibration()
+    del calib["power"]
+    path = tmp_path / "calib.json"
+    path.write_text(json.dumps(calib))
+    assert main(["power", str(ROOT / "models" / "bmru_flipflop"), "--calib", str(path)]) == 2
+    assert "cosim characterize --only power" in capsys.readouterr().err
