@@ -40,6 +40,7 @@ from ..hw.reference import apply_bank
 from ..netlist.builder import build_netlist
 from ..netlist.sampling import step_signals
 from ..netlist.writers import write_netlist
+from ..pdk.netlist import cell_seed
 from ..spice import run_netlist
 from . import Simulation, register
 
@@ -97,7 +98,9 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
     """States per layer (batch, time, channels) and readout outputs (batch, time,
     n_outputs, units) of the IR with every cell at transistor level (module doc).
     pdk: the PDK setup (pdk.netlist.PdkSetup: corner, temperature, calibration);
-    progress: optional callable(done, total) after each partition."""
+    progress: optional callable(done, total) after each partition. With
+    pdk.mismatch_seed each cell runs under its own draw of the PDK's mismatch, the same
+    for every sequence."""
     if noise is not None:
         raise InputError("the transistor backend takes no input noise (use the ngspice or fast backend)")
     if pdk is None:
@@ -117,8 +120,9 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
                 layer = m.layers[l]
                 d = drive(layer, h[b][None])[0]               # (time, channels, 1|2)
                 for i in range(layer.n):
+                    cell = seed if pdk.mismatch_seed is None else cell_seed(pdk.mismatch_seed, l, i)
                     futures[b, i] = pool.submit(run_partition, channel_ir(m, layer, i), d[:, i],
-                                                pdk, timeout_s, seed, 1 if jobs > 1 else None)
+                                                pdk, timeout_s, cell, 1 if jobs > 1 else None)
             st = np.zeros((batch, T, first.layers[l].n))
             out, pw = np.zeros_like(st), np.zeros_like(st)
             for (b, i), fut in futures.items():

@@ -11,7 +11,28 @@ EPILOG = """examples:
   cosim montecarlo models/bmru_flipflop --runs 200 --mismatch 0.05 --noise 0.02 --workers 2 --out runs/ff_mc
   cosim montecarlo models/bmru_flipflop --runs 200 --mismatch 0.05 --out runs/ff_mc --resume
   cosim montecarlo models/schmitt_digits --runs 100 --mismatch 0.05,0.10,0.15 --out runs/digits_sweep
-  cosim montecarlo models/bmru_flipflop --runs 500 --scheduler tcp://10.0.0.5:8786 --out runs/big"""
+  cosim montecarlo models/bmru_flipflop --runs 500 --scheduler tcp://10.0.0.5:8786 --out runs/big
+  cosim montecarlo models/kws_fq_bmru --level transistor --pdk-mismatch --runs 10 --sequences 5 --out runs/kws_pdk_mc"""
+
+
+def _cmd_pdk(args) -> None:
+    from ..errors import InputError
+    from .pdk_study import format_summary, run_pdk_study
+
+    if not args.pdk_mismatch:
+        raise InputError("--level transistor runs the PDK's own mismatch: add --pdk-mismatch")
+    if args.scheduler or args.noise or args.spot_check:
+        raise InputError("--level transistor --pdk-mismatch takes no --scheduler, --noise or --spot-check "
+                         "(its runs go one after another, each cell on --workers ngspice processes)")
+    s = run_pdk_study(args.model, args.out, runs=args.runs, sequences=args.sequences, seed=args.seed,
+                      bits=args.bits, corner=args.corner, temp_c=args.temp, calib=args.calib,
+                      sigma_target=args.sigma_target, jobs=args.workers, timeout_s=args.timeout,
+                      resume=args.resume, progress=None if args.quiet else print)
+    print(format_summary(s))
+    print(f"results in {args.out}")
+    if s["failed"]:
+        raise CheckFailed(f"{s['failed']} run(s) failed (see runs.jsonl in {args.out}); "
+                          f"rerun with --resume to retry them")
 
 
 def _fractions(text: str) -> list:
@@ -37,6 +58,8 @@ def _noise(text: str) -> float:
 
 
 def _cmd(args) -> None:
+    if args.level == "transistor" or args.pdk_mismatch:
+        return _cmd_pdk(args)
     from .sweep import run_sweep
     from .runner import run_study
 
@@ -109,5 +132,17 @@ def add_cli(sub):
                    help="re-simulate this many random runs in ngspice and compare (fails on a difference)")
     p.add_argument("--device", default="cpu", help="torch device of the fast engine (cpu, cuda)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--level", choices=["behavioral", "transistor"], default="behavioral",
+                   help="transistor: the cells at transistor level (sky130) with --pdk-mismatch")
+    p.add_argument("--pdk-mismatch", action="store_true",
+                   help="draw device mismatch through the PDK's own statistical models (the corner's _mm "
+                        "section), one recorded seed per run; the software side uses each cell as measured "
+                        "in the same draw (first-quadrant cells)")
+    from ..pdk.sky130 import CORNERS
+    p.add_argument("--corner", choices=CORNERS, default="tt", help="process corner (--pdk-mismatch)")
+    p.add_argument("--temp", type=at.float_range(-40.0, 125.0), default=27.0, help="°C (--pdk-mismatch)")
+    p.add_argument("--calib", default=None, help="calibration JSON (--pdk-mismatch)")
+    p.add_argument("--sigma-target", type=at.float_range(1e-4, 0.5), default=0.05,
+                   help="mismatch budget that sizes the transistor cells (--pdk-mismatch)")
     p.set_defaults(func=_cmd)
     return p

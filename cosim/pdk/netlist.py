@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..errors import InputError
 from .bench import OPTIONS, library as pdk_library
 from .mapping import cell_size, load_calibration, map_cells
@@ -36,15 +38,25 @@ class CombinedLibrary:
         return "\n".join(part.text() for part in self.parts)
 
 
+def cell_seed(mismatch_seed: int, layer: int, channel: int) -> int:
+    """The ngspice seed (cosim seed, >= 0) of one cell's draw in Monte-Carlo draw mismatch_seed."""
+    return int(np.random.SeedSequence([int(mismatch_seed), layer, channel]).generate_state(1)[0] % (2 ** 31 - 2))
+
+
 @dataclass
 class PdkSetup:
     """Corner, temperature (°C) and calibration of a transistor-level netlist;
-    sigma_target: the mismatch budget that sizes the cells (fraction)."""
+    sigma_target: the mismatch budget that sizes the cells (fraction); mismatch_seed:
+    None (nominal devices), or the seed of one Monte-Carlo draw of the PDK's device
+    mismatch (the corner's `_mm` section): each cell's netlist then gets its own
+    ngspice seed, cell_seed(mismatch_seed, layer, channel), so a cell keeps its draw
+    in every netlist that holds it alone (ENV.md: the draw follows netlist order)."""
     corner: str = "tt"
     temp_c: float = 27.0
     calib_path: str | None = None
     sigma_target: float = 0.05
     vdd_v: float = 1.8
+    mismatch_seed: int | None = None
     _calib: dict | None = field(default=None, repr=False)
     _cells: dict = field(default_factory=dict, repr=False)
 
@@ -57,7 +69,7 @@ class PdkSetup:
 
     def prepare(self, bld) -> None:
         """Models, supply, options and temperature of the builder's circuit."""
-        bld.c.library = CombinedLibrary((bld.c.library, pdk_library(self.corner)))
+        bld.c.library = CombinedLibrary((bld.c.library, pdk_library(self.corner, self.mismatch_seed is not None)))
         bld.c.add("vsource", "dd", SUPPLY, "0", value=self.vdd_v)
         bld.c.options = OPTIONS
         bld.c.temp_c = self.temp_c

@@ -1,0 +1,261 @@
+"""`cosim montecarlo --level transistor --pdk-mismatch`: Monte Carlo with the PDK's own
+device mismatch.
+
+Run i draws mismatch seed m_i from the study's root seed (seeds.run_seeds); every
+cell then runs under the corner's `_mm` models with its own ngspice seed
+cell_seed(m_i, layer, channel) (pdk.netlist), in every netlist that holds it, so the
+same seed gives the same draw: the held-out sequences (backends.transistor) and a
+measurement of the cell itself. The measurement drives each first-quadrant cell
+alone with a staircase, a fine ramp across its beta2 and then one down across its
+beta1 (STAIR_STEPS steps each), and reads where the drawn cell switches and what it
+outputs when high: its beta2, beta1 and alpha in that draw. The run's software side
+is the IR with those measured values, so a difference between circuit and software
+is a difference the calibrated model cannot explain (timing, loading, settling),
+not the draw itself; the agreement with the nominal software is recorded too.
+Other kinds keep their nominal software side (their cells are not measured yet).
+
+Study folder: study.json, study.lock, runs.jsonl (one record per run, appended as it
+finishes; --resume runs the missing ones), summary.json, thresholds.png (histograms).
+Runs go one after another; each run's cells go through `jobs` ngspice processes.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from . import study
+from .seeds import run_seeds
+from .store import RunStore, write_csv
+
+STAIR_STEPS = 120            # steps of each staircase ramp
+UP_RANGE = (0.8, 1.25)       # the rising ramp, x beta2 (0.375% of beta2 per step)
+DOWN_RANGE = (1.3, 0.7)      # the falling ramp, x beta1 (0.5% of beta1 per step)
+
+
+def _stair(b1: float, b2: float):
+    """(drive (time,), rising ramp slice, falling ramp slice): 2 steps at 0 (state low),
+    the rising ramp over UP_RANGE of beta2, 2 steps well above beta2 (state high), the
+    falling ramp over DOWN_RANGE of beta1."""
+    up = np.linspace(UP_RANGE[0] * b2, UP_RANGE[1] * b2, STAIR_STEPS)
+    down = np.linspace(DOWN_RANGE[0] * b1, DOWN_RANGE[1] * b1, STAIR_STEPS)
+    x = np.concatenate([[0.0, 0.0], up, [1.5 * b2 + 0.1] * 2, down])
+    return x, slice(1, 2 + STAIR_STEPS), slice(3 + STAIR_STEPS, len(x))
+
+
+def _crossing(x: np.ndarray, s: np.ndarray, rising: bool):
+    hit = np.flatnonzero(s > 0.5) if rising else np.flatnonzero(s < 0.5)
+    if hit.size == 0 or hit[0] == 0:
+        return None
+    k = hit[0]
+    return float(0.5 * (x[k - 1] + x[k]))
+
+
+def measure_cells(ir, pdk, jobs: int = 2, timeout_s: float = 900.0) -> list:
+    """Per layer: None (not a first-quadrant layer) or {beta2, beta1, alpha} arrays
+    (channels,) in units of each cell as drawn (module doc); NaN where a cell did not
+    switch within the staircase."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..backends.transistor import channel_ir, run_partition
+    from ..hw.kinds import get_kind
+    from ..pdk.netlist import cell_seed
+
+    out = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for l, layer in enumerate(ir.layers):
+            if not get_kind(layer.kind).first_quadrant:
+                out.append(None)
+                continue
+            futs = []
+            for i in range(layer.n):
+                b1 = float(layer.beta1[i])
+                x, up, down = _stair(b1, b1 + float(layer.delta[i]))
+                seed = 0 if pdk.mismatch_seed is None else cell_seed(pdk.mismatch_seed, l, i)
+                futs.append((x, up, down, pool.submit(run_partition, channel_ir(ir, layer, i), x[:, None], pdk,
+                                               timeout_s, seed, 1 if jobs > 1 else None)))
+            m = {"beta2": [], "beta1": [], "alpha": []}
+            for x, up, down, fut in futs:
+                st, o = fut.result()[:2]
+                b2 = _crossing(x[up], st[up], True)
+                b1 = _crossing(x[down], st[down], False)
+                high = st > 0.5
+                m["beta2"].append(np.nan if b2 is None else b2)
+                m["beta1"].append(np.nan if b1 is None else b1)
+                m["alpha"].append(float(np.median(o[high])) if high.any() else np.nan)
+            out.append({k: np.asarray(v) for k, v in m.items()})
+    return out
+
+
+def calibrated_ir(ir, measured: list):
+    """The IR with each measured first-quadrant cell's beta1, delta and alpha (a cell
+    that did not switch keeps its nominal values)."""
+    layers = []
+    for layer, m in zip(ir.layers, measured):
+        if m is None:
+            layers.append(layer)
+            continue
+        ok = np.isfinite(m["beta1"]) & np.isfinite(m["beta2"]) & np.isfinite(m["alpha"])
+        b1 = np.where(ok, m["beta1"], layer.beta1)
+        d = np.where(ok, np.maximum(m["beta2"] - m["beta1"], 0.0), layer.delta)
+        a = np.where(ok, m["alpha"], layer.alpha)
+        layers.append(replace(layer, beta1=b1, delta=d, alpha=a))
+    return replace(ir, layers=layers)
+
+
+def _run_one(ir, x, y, kind, ref_nominal, pdk, jobs, timeout_s) -> dict:
+    from ..analysis.agreement import compare
+    from ..backends import simulate
+
+    measured = measure_cells(ir, pdk, jobs, timeout_s)
+    sim = simulate(ir, x, backend="transistor", pdk=pdk, jobs=jobs, timeout_s=timeout_s)
+    cal = calibrated_ir(ir, measured)
+    ref_cal = simulate(cal, x, backend="reference").detail
+    vs_cal = compare(cal, ref_cal, sim.states, sim.outputs, y, kind)
+    vs_nom = compare(ir, ref_nominal, sim.states, sim.outputs, y, kind)
+    rec = {"state_agreement_calibrated": vs_cal.state_agreement,
+           "state_agreement_nominal": vs_nom.state_agreement,
+           "decision_agreement_calibrated": vs_cal.decision_agreement,
+           "decision_agreement_nominal": vs_nom.decision_agreement,
+           "circuit_score": vs_cal.circuit_score, "software_score_calibrated": vs_cal.software_score,
+           "software_score_nominal": vs_nom.software_score,
+           "cells_nw": float(sum(p.sum(axis=2).mean() for p in sim.detail["power_nw"]))}
+    for l, (layer, m) in enumerate(zip(ir.layers, measured)):
+        if m is not None:
+            rec[f"l{l}_beta2_rel"] = (m["beta2"] / (np.asarray(layer.beta1) + np.asarray(layer.delta)) - 1).tolist()
+            rec[f"l{l}_beta1_rel"] = (m["beta1"] / np.asarray(layer.beta1) - 1).tolist()
+            rec[f"l{l}_alpha_rel"] = (m["alpha"] / np.asarray(layer.alpha) - 1).tolist()
+    return rec
+
+
+def summarize(records: list, kind: str) -> dict:
+    ok = [r for r in records if r.get("ok")]
+    key = "decision_agreement" if kind == "classify_last" else "state_agreement"
+    full = lambda r, side: r[f"{key}_{side}"] is not None and r[f"{key}_{side}"] >= 1.0 - 1e-12  # noqa: E731
+    s = {"runs": len(records), "succeeded": len(ok), "failed": len(records) - len(ok), "measure": key}
+    if ok:
+        for side in ("calibrated", "nominal"):
+            vals = np.array([r[f"{key}_{side}"] for r in ok], float)
+            s[f"runs_fully_agreeing_{side}"] = int(sum(full(r, side) for r in ok))
+            s[f"{key}_{side}_mean"] = float(vals.mean())
+            s[f"{key}_{side}_min"] = float(vals.min())
+        for side in ("calibrated", "nominal"):
+            s[f"state_agreement_{side}_mean"] = float(np.mean([r[f"state_agreement_{side}"] for r in ok]))
+        rel = {}
+        for name in ("beta2", "beta1", "alpha"):
+            v = np.concatenate([np.asarray(r[k], float) for r in ok for k in r if k.endswith(f"_{name}_rel")] or [[]])
+            v = v[np.isfinite(v)]
+            if v.size:
+                rel[name] = {"mean": float(v.mean()), "sigma": float(v.std(ddof=1)) if v.size > 1 else 0.0,
+                             "cells": int(v.size)}
+        s["measured_vs_ir"] = rel
+        s["cells_nw_mean"] = float(np.mean([r["cells_nw"] for r in ok]))
+    return s
+
+
+def plot_histograms(records: list, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..plots import save_figure
+
+    ok = [r for r in records if r.get("ok")]
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
+    for ax, name in zip(axes, ("beta2", "beta1", "alpha")):
+        v = np.concatenate([np.asarray(r[k], float) for r in ok for k in r if k.endswith(f"_{name}_rel")] or [[]])
+        v = v[np.isfinite(v)]
+        ax.hist(100 * v, bins=20, color="C0")
+        ax.set_xlabel(f"measured {name} vs IR (%)")
+        ax.set_title(f"{v.size} cells, σ {100 * v.std(ddof=1) if v.size > 1 else 0:.1f}%", fontsize=9)
+    axes[0].set_ylabel("cells")
+    fig.suptitle(f"PDK mismatch: each cell as drawn, {len(ok)} runs", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=120)
+    plt.close(fig)
+
+
+def run_pdk_study(model, out, *, runs: int, sequences: int, seed: int = 0, bits: int = 6,
+                  corner: str = "tt", temp_c: float = 27.0, calib=None, sigma_target: float = 0.05,
+                  jobs: int | None = None, timeout_s: float = 900.0, resume: bool = False,
+                  progress=print) -> dict:
+    """Run (or resume) the study (module doc); returns the summary."""
+    import os
+    import time
+
+    from ..backends import simulate
+    from ..hw.source import load_source
+    from ..pdk.mapping import load_calibration
+    from ..pdk.netlist import PdkSetup
+
+    out = Path(out)
+    study.check_folder(out)
+    src = load_source(model, bits)
+    ir, task = src.ir, src.task
+    if ir.mismatch:
+        raise InputError("--pdk-mismatch draws the PDK's mismatch: give the nominal model, not a perturbed IR")
+    load_calibration(calib)                   # fail before any simulation
+    x, y = task.x_test[:sequences], task.y_test[:sequences]
+    jobs = jobs or min(4, os.cpu_count() or 1)
+    params = {"model_sha256": study.model_sha256(ir.to_dict(), x, y), "runs": runs,
+              "mismatch": f"pdk {corner}_mm {temp_c:g} C sigma-target {sigma_target:g}", "noise_na": 0.0,
+              "sequences": int(len(x)), "seed": seed, "bits": bits, "engine": "transistor",
+              "model": str(model), "level": "transistor", "pdk_mismatch": True}
+    study.make_folder(out)
+    store = RunStore(out / study.RUNS_FILE)
+    with study.StudyLock(out):
+        study.open_study(out, params, resume)
+        store.repair()
+        done = {r["run"] for r in store.load() if r.get("ok")}
+        ref_nominal = simulate(ir, x, backend="reference").detail
+        for i, (mseed, _) in enumerate(run_seeds(seed, runs)):
+            if i in done:
+                continue
+            t0 = time.time()
+            pdk = PdkSetup(corner, temp_c, calib, sigma_target, mismatch_seed=mseed)
+            try:
+                rec = {"run": i, "mismatch_seed": mseed, "ok": True,
+                       **_run_one(ir, x, y, task.kind, ref_nominal, pdk, jobs, timeout_s)}
+            except Exception as exc:          # one failed run is recorded; --resume retries it
+                from ..spice import SpiceError
+                if not isinstance(exc, (SpiceError, InputError)):
+                    raise
+                rec = {"run": i, "mismatch_seed": mseed, "ok": False, "error": str(exc).splitlines()[0][:300]}
+            rec["wall_s"] = time.time() - t0
+            store.append([rec])
+            if progress:
+                key = "decision_agreement" if task.kind == "classify_last" else "state_agreement"
+                progress(f"  run {i + 1}/{runs} (seed {mseed}): " + (
+                    f"{key} {rec[key + '_calibrated']:.4f} vs the software as drawn, "
+                    f"{rec[key + '_nominal']:.4f} vs nominal ({rec['wall_s']:.0f} s)" if rec["ok"] else
+                    f"FAILED: {rec['error']}"))
+        records = store.load()
+        summary = {**params, **summarize(records, task.kind)}
+        study.write_json(out / "summary.json", summary)
+        write_csv(records, out / "runs.csv")
+        if summary["succeeded"]:
+            plot_histograms(records, out / "thresholds.png")
+    return summary
+
+
+def format_summary(s: dict) -> str:
+    if not s["succeeded"]:
+        return f"{s['runs']} runs, all failed (see runs.jsonl)"
+    m, lines = s["measure"], []
+    lines.append(f"{s['succeeded']}/{s['runs']} runs with the PDK's mismatch ({s['mismatch']}), "
+                 f"{s['sequences']} sequences each:")
+    lines.append(f"  circuit = software as drawn (measured cells) in {s['runs_fully_agreeing_calibrated']}/"
+                 f"{s['succeeded']} runs ({m} mean {s[m + '_calibrated_mean']:.4f}, min {s[m + '_calibrated_min']:.4f})")
+    lines.append(f"  circuit = nominal software in {s['runs_fully_agreeing_nominal']}/{s['succeeded']} runs "
+                 f"({m} mean {s[m + '_nominal_mean']:.4f}, min {s[m + '_nominal_min']:.4f})")
+    lines.append(f"  per-step state agreement: {100 * s['state_agreement_calibrated_mean']:.2f}% with the "
+                 f"software as drawn, {100 * s['state_agreement_nominal_mean']:.2f}% with the nominal (mean)")
+    rel = s.get("measured_vs_ir", {})
+    if rel:
+        lines.append("  measured cells vs the IR: " + ", ".join(
+            f"{k} {100 * v['mean']:+.1f}% ± {100 * v['sigma']:.1f}% (σ, {v['cells']} cells)" for k, v in rel.items()))
+    lines.append(f"  power of the cells {s['cells_nw_mean']:.1f} nW (mean over runs)")
+    return "\n".join(lines)

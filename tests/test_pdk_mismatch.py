@@ -1,0 +1,77 @@
+"""Monte Carlo with the PDK's own mismatch: a recorded seed gives the same draw in
+every netlist that holds the cell, and the study runs, records and resumes."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cosim.backends.transistor import channel_ir, run_partition
+from cosim.cli import main
+from cosim.hw.reference import run_reference
+from cosim.hw.source import load_source
+from cosim.montecarlo.pdk_study import calibrated_ir, measure_cells
+from cosim.pdk.netlist import PdkSetup, cell_seed
+
+ROOT = Path(__file__).resolve().parents[1]
+KWS = ROOT / "models" / "kws_fq_bmru"
+
+
+@pytest.fixture(scope="module")
+def one_cell():
+    """Layer 1 channel 0 of the keyword model (beta2 1.15, beta1 0.36 nA) as a one-cell IR."""
+    ir = load_source(KWS, 6).ir
+    return channel_ir(ir, ir.layers[1], 0)
+
+
+def test_same_seed_same_draw_other_seed_other_draw(one_cell):
+    a = measure_cells(one_cell, PdkSetup(mismatch_seed=5))[0]
+    b = measure_cells(one_cell, PdkSetup(mismatch_seed=5))[0]
+    c = measure_cells(one_cell, PdkSetup(mismatch_seed=6))[0]
+    for k in ("beta2", "beta1", "alpha"):
+        assert np.array_equal(a[k], b[k]), k
+    assert not all(np.array_equal(a[k], c[k]) for k in ("beta2", "beta1", "alpha"))
+    assert cell_seed(5, 1, 0) != cell_seed(5, 0, 1) != cell_seed(6, 1, 0)
+
+
+def test_the_measured_draw_predicts_the_cell_in_another_netlist(one_cell):
+    """Find a draw whose beta1 moved by > 2%; drive the cell (in a netlist of other length
+    and drive) to just inside the nominal-vs-drawn gap, alternately from above beta2: the
+    transistor cell follows the software with the drawn thresholds, not the nominal ones."""
+    layer = one_cell.layers[0]
+    b1n = float(layer.beta1[0])
+    for seed in range(1, 40):
+        m = measure_cells(one_cell, PdkSetup(mismatch_seed=seed))[0]
+        if abs(m["beta1"][0] / b1n - 1) > 0.02:
+            break
+    else:
+        pytest.fail("no draw moved beta1 by 2% in 39 seeds")
+    gap = 0.5 * (b1n + m["beta1"][0])           # between the nominal and the drawn beta1
+    hi = 1.5 * float(m["beta2"][0]) + 0.1
+    x = np.array([hi, gap, gap, hi, gap, 0.0, hi, gap, hi, gap])
+    pdk = PdkSetup(mismatch_seed=seed)
+    states = run_partition(one_cell, x[:, None], pdk, 300, cell_seed(seed, 0, 0), None)[0]
+    drawn = run_reference(calibrated_ir(one_cell, [m]), x[None, :, None]).layers[0].state[0, :, 0]
+    nominal = run_reference(one_cell, x[None, :, None]).layers[0].state[0, :, 0]
+    assert not np.array_equal(drawn, nominal)
+    assert np.array_equal(np.round(states), drawn), (seed, m, states, drawn, nominal)
+
+
+def test_pdk_mismatch_study_records_and_resumes(tmp_path, capsys):
+    out = tmp_path / "mc"
+    args = ["montecarlo", str(KWS), "--level", "transistor", "--pdk-mismatch", "--runs", "1",
+            "--sequences", "1", "--seed", "3", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    s = json.loads((out / "summary.json").read_text())
+    assert s["succeeded"] == 1 and s["pdk_mismatch"] and "software as drawn" in text
+    rec = json.loads((out / "runs.jsonl").read_text().splitlines()[0])
+    assert rec["mismatch_seed"] > 0 and len(rec["l0_beta2_rel"]) == 4
+    assert all(abs(v) < 0.25 for v in rec["l0_beta2_rel"] + rec["l1_beta1_rel"])
+    assert (out / "thresholds.png").stat().st_size > 5_000
+    assert main(args) == 2                                  # a study is there: needs --resume
+    assert "--resume" in capsys.readouterr().err
+    assert main(args + ["--resume"]) == 0                   # nothing left to run
+    assert len((out / "runs.jsonl").read_text().splitlines()) == 1
+    assert main(["montecarlo", str(KWS), "--level", "transistor", "--out", str(tmp_path / "x")]) == 2
+    assert "--pdk-mismatch" in capsys.readouterr().err
