@@ -75,3 +75,15 @@ def test_pdk_mismatch_study_records_and_resumes(tmp_path, capsys):
     assert len((out / "runs.jsonl").read_text().splitlines()) == 1
     assert main(["montecarlo", str(KWS), "--level", "transistor", "--out", str(tmp_path / "x")]) == 2
     assert "--pdk-mismatch" in capsys.readouterr().err
+
+
+def test_bmru_cell_thresholds_are_measured_both_ways():
+    """The signed cell switches to +1 at c = |beta| and to -1 at c = -|beta| (nominal devices
+    within 1%, one staircase step is 0.375%); a draw moves them."""
+    ir = load_source(ROOT / "models" / "bmru_flipflop", 6).ir
+    cell = channel_ir(ir, ir.layers[0], 3)
+    nom = measure_cells(cell, PdkSetup())[0]
+    assert abs(nom["theta_plus"][0]) < 0.01 and abs(nom["theta_minus"][0]) < 0.01, nom
+    assert abs(nom["alpha"][0] / ir.layers[0].alpha[3] - 1) < 0.01
+    drawn = measure_cells(cell, PdkSetup(mismatch_seed=4))[0]
+    assert np.isfinite(drawn["theta_plus"]).all() and not np.array_equal(drawn["theta_plus"], nom["theta_plus"])

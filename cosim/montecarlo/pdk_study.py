@@ -33,6 +33,7 @@ from .store import RunStore, write_csv
 STAIR_STEPS = 120            # steps of each staircase ramp
 UP_RANGE = (0.8, 1.25)       # the rising ramp, x beta2 (0.375% of beta2 per step)
 DOWN_RANGE = (1.3, 0.7)      # the falling ramp, x beta1 (0.5% of beta1 per step)
+BMRU_BETA = 1.0              # |beta| (units) at which a BMRU cell's thresholds are measured
 
 
 def _stair(b1: float, b2: float):
@@ -53,10 +54,22 @@ def _crossing(x: np.ndarray, s: np.ndarray, rising: bool):
     return float(0.5 * (x[k - 1] + x[k]))
 
 
+def _bmru_stair(b: float):
+    """(candidate (time,), rising slice, falling slice) at a threshold of b: 2 steps at
+    -1.5 b (state -1), c rising over UP_RANGE of b (-> +1), then c falling from -0.8 b
+    to -1.25 b (-> -1)."""
+    up = np.linspace(UP_RANGE[0] * b, UP_RANGE[1] * b, STAIR_STEPS)
+    x = np.concatenate([[-1.5 * b] * 2, up, -up])
+    return x, slice(1, 2 + STAIR_STEPS), slice(1 + STAIR_STEPS, len(x))
+
+
 def measure_cells(ir, pdk, jobs: int = 2, timeout_s: float = 900.0) -> list:
-    """Per layer: None (not a first-quadrant layer) or {beta2, beta1, alpha} arrays
-    (channels,) in units of each cell as drawn (module doc); NaN where a cell did not
-    switch within the staircase."""
+    """Per layer, each cell as drawn (module doc), arrays (channels,); NaN where a cell
+    did not switch within its staircase:
+      first-quadrant: {beta2, beta1, alpha} in units;
+      BMRU: {theta_plus, theta_minus} (where c switches it to +1 / -1, relative to
+            |beta| = BMRU_BETA: 0.01 = 1% late) and alpha (units);
+      other kinds: None."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..backends.transistor import channel_ir, run_partition
@@ -66,25 +79,35 @@ def measure_cells(ir, pdk, jobs: int = 2, timeout_s: float = 900.0) -> list:
     out = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for l, layer in enumerate(ir.layers):
-            if not get_kind(layer.kind).first_quadrant:
+            fq = get_kind(layer.kind).first_quadrant
+            if not fq and layer.kind != "bmru":
                 out.append(None)
                 continue
             futs = []
             for i in range(layer.n):
-                b1 = float(layer.beta1[i])
-                x, up, down = _stair(b1, b1 + float(layer.delta[i]))
+                if fq:
+                    b1 = float(layer.beta1[i])
+                    x, up, down = _stair(b1, b1 + float(layer.delta[i]))
+                    drive = x[:, None]
+                else:
+                    x, up, down = _bmru_stair(BMRU_BETA)
+                    drive = np.stack([x, np.full_like(x, BMRU_BETA)], axis=-1)
                 seed = 0 if pdk.mismatch_seed is None else cell_seed(pdk.mismatch_seed, l, i)
-                futs.append((x, up, down, pool.submit(run_partition, channel_ir(ir, layer, i), x[:, None], pdk,
-                                               timeout_s, seed, 1 if jobs > 1 else None)))
-            m = {"beta2": [], "beta1": [], "alpha": []}
+                futs.append((x, up, down, pool.submit(run_partition, channel_ir(ir, layer, i), drive, pdk,
+                                                      timeout_s, seed, 1 if jobs > 1 else None)))
+            names = ("beta2", "beta1") if fq else ("theta_plus", "theta_minus")
+            m = {names[0]: [], names[1]: [], "alpha": []}
             for x, up, down, fut in futs:
                 st, o = fut.result()[:2]
-                b2 = _crossing(x[up], st[up], True)
-                b1 = _crossing(x[down], st[down], False)
-                high = st > 0.5
-                m["beta2"].append(np.nan if b2 is None else b2)
-                m["beta1"].append(np.nan if b1 is None else b1)
-                m["alpha"].append(float(np.median(o[high])) if high.any() else np.nan)
+                rise = _crossing(x[up], st[up], True)
+                fall = _crossing(x[down], st[down] if fq else st[down] + 0.5, False)
+                if not fq:            # relative to the threshold BMRU_BETA
+                    rise = None if rise is None else rise / BMRU_BETA - 1
+                    fall = None if fall is None else -fall / BMRU_BETA - 1
+                high = st > (0.5 if fq else 0.0)
+                m[names[0]].append(np.nan if rise is None else rise)
+                m[names[1]].append(np.nan if fall is None else fall)
+                m["alpha"].append(float(np.median(np.abs(o[high]))) if high.any() else np.nan)
             out.append({k: np.asarray(v) for k, v in m.items()})
     return out
 
@@ -94,7 +117,7 @@ def calibrated_ir(ir, measured: list):
     that did not switch keeps its nominal values)."""
     layers = []
     for layer, m in zip(ir.layers, measured):
-        if m is None:
+        if m is None or "beta1" not in m:
             layers.append(layer)
             continue
         ok = np.isfinite(m["beta1"]) & np.isfinite(m["beta2"]) & np.isfinite(m["alpha"])
@@ -123,11 +146,19 @@ def _run_one(ir, x, y, kind, ref_nominal, pdk, jobs, timeout_s) -> dict:
            "software_score_nominal": vs_nom.software_score,
            "cells_nw": float(sum(p.sum(axis=2).mean() for p in sim.detail["power_nw"]))}
     for l, (layer, m) in enumerate(zip(ir.layers, measured)):
-        if m is not None:
+        if m is not None and "theta_plus" in m:
+            rec[f"l{l}_theta_plus_rel"] = m["theta_plus"].tolist()
+            rec[f"l{l}_theta_minus_rel"] = m["theta_minus"].tolist()
+            rec[f"l{l}_alpha_rel"] = (m["alpha"] / np.asarray(layer.alpha) - 1).tolist()
+        elif m is not None:
             rec[f"l{l}_beta2_rel"] = (m["beta2"] / (np.asarray(layer.beta1) + np.asarray(layer.delta)) - 1).tolist()
             rec[f"l{l}_beta1_rel"] = (m["beta1"] / np.asarray(layer.beta1) - 1).tolist()
             rec[f"l{l}_alpha_rel"] = (m["alpha"] / np.asarray(layer.alpha) - 1).tolist()
     return rec
+
+
+#: measured quantities (record keys l<l>_<name>_rel): relative errors against the IR
+NAMES = ("beta2", "beta1", "theta_plus", "theta_minus", "alpha")
 
 
 def summarize(records: list, kind: str) -> dict:
@@ -144,7 +175,7 @@ def summarize(records: list, kind: str) -> dict:
         for side in ("calibrated", "nominal"):
             s[f"state_agreement_{side}_mean"] = float(np.mean([r[f"state_agreement_{side}"] for r in ok]))
         rel = {}
-        for name in ("beta2", "beta1", "alpha"):
+        for name in NAMES:
             v = np.concatenate([np.asarray(r[k], float) for r in ok for k in r if k.endswith(f"_{name}_rel")] or [[]])
             v = v[np.isfinite(v)]
             if v.size:
@@ -164,12 +195,16 @@ def plot_histograms(records: list, path: Path) -> None:
     from ..plots import save_figure
 
     ok = [r for r in records if r.get("ok")]
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
-    for ax, name in zip(axes, ("beta2", "beta1", "alpha")):
+    values = {}
+    for name in NAMES:
         v = np.concatenate([np.asarray(r[k], float) for r in ok for k in r if k.endswith(f"_{name}_rel")] or [[]])
-        v = v[np.isfinite(v)]
+        if v.size:
+            values[name] = v[np.isfinite(v)]
+    fig, axes = plt.subplots(1, len(values), figsize=(3.4 * len(values), 3.2), squeeze=False)
+    axes = axes[0]
+    for ax, (name, v) in zip(axes, values.items()):
         ax.hist(100 * v, bins=20, color="C0")
-        ax.set_xlabel(f"measured {name} vs IR (%)")
+        ax.set_xlabel(f"measured {name} vs IR (%)" if "theta" not in name else f"{name} (% of |beta|)")
         ax.set_title(f"{v.size} cells, σ {100 * v.std(ddof=1) if v.size > 1 else 0:.1f}%", fontsize=9)
     axes[0].set_ylabel("cells")
     fig.suptitle(f"PDK mismatch: each cell as drawn, {len(ok)} runs", fontsize=10)
