@@ -74,6 +74,8 @@ def run_partition(sub: HardwareIR, x: np.ndarray, pdk, timeout_s: float, seed: i
     """(states (time,), output currents (time,) units, levels, ngspice wall s, supply power
     (time,) nW: the cell's supply current averaged over each step, times vdd)."""
     net = build_netlist(sub, x[None], title=f"cosim partition {sub.name}", level="transistor", pdk=pdk)
+    if pdk.max_step_s is not None:
+        net.circuit.analysis = replace(net.circuit.analysis, max_step_s=pdk.max_step_s)
     net.circuit.saves += ["i(vdd)", "time"]
     res = run_netlist(write_netlist(net.circuit), timeout_s=timeout_s, seed=seed, threads=threads)
     sig = step_signals(res, net, sub.timing)

@@ -50,13 +50,17 @@ class PdkSetup:
     None (nominal devices), or the seed of one Monte-Carlo draw of the PDK's device
     mismatch (the corner's `_mm` section): each cell's netlist then gets its own
     ngspice seed, cell_seed(mismatch_seed, layer, channel), so a cell keeps its draw
-    in every netlist that holds it alone (ENV.md: the draw follows netlist order)."""
+    in every netlist that holds it alone (ENV.md: the draw follows netlist order);
+    max_step_s: None (ngspice's own step control), or the largest time step of the
+    transient (s): a step of a few 100 us across an input edge can land a latch in its
+    other state (README: the flip-flop at ff, -20 °C)."""
     corner: str = "tt"
     temp_c: float = 27.0
     calib_path: str | None = None
     sigma_target: float = 0.05
     vdd_v: float = 1.8
     mismatch_seed: int | None = None
+    max_step_s: float | None = None
     _calib: dict | None = field(default=None, repr=False)
     _cells: dict = field(default_factory=dict, repr=False)
 

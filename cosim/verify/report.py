@@ -231,7 +231,8 @@ def _cmd_verify(args) -> None:
         report = verify_transistor(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
                                    corners=args.corners, temps=args.temps, jobs=args.jobs,
                                    calib=args.calib, sigma_target=args.sigma_target,
-                                   timeout_s=args.timeout, progress=None if args.quiet else print)
+                                   timeout_s=args.timeout, max_step_s=args.max_step,
+                                   progress=None if args.quiet else print)
         print(format_transistor(report))
         if not report["ok"]:
             bad = [f"{e['corner']}/{e['temp_c']:g} C" for e in report["matrix"] if not e["ok"]]
@@ -278,5 +279,8 @@ def add_cli(sub):
     p.add_argument("--calib", default=None, help="calibration JSON (default: calib/sky130_tt_27c.json)")
     p.add_argument("--sigma-target", type=at.float_range(1e-4, 0.5), default=0.05,
                    help="mismatch budget that sizes the transistor cells (fraction)")
+    p.add_argument("--max-step", type=at.float_range(1e-7, 1e-2), default=None,
+                   help="largest transient time step of --level transistor (s; default: ngspice's own "
+                        "control). 250e-6 re-checks an entry that fails on a latch upset at an input edge")
     p.set_defaults(func=_cmd_verify)
     return p

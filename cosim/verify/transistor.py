@@ -94,7 +94,8 @@ def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, 
 
 def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6,
                       corners=("tt",), temps=(27.0,), jobs: int | None = None, calib=None,
-                      sigma_target: float = 0.05, timeout_s: float = 900.0, progress=print) -> dict:
+                      sigma_target: float = 0.05, timeout_s: float = 900.0, max_step_s=None,
+                      progress=print) -> dict:
     """Run the corner x temperature matrix; writes out_dir/report.json (after each entry)
     and transistor_matrix.png; returns the report."""
     from ..backends import simulate
@@ -110,7 +111,7 @@ def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 
     ref = simulate(ir, x, backend="reference").detail
     report = {"model": str(model_dir), "bits": ir.quantization.get("bits"), "level": "transistor",
               "pdk": "sky130", "calibration": f"{calib_doc['corner']}/{calib_doc['temp_c']:g} C",
-              "sigma_target": sigma_target, "sequences": len(x), "steps": int(x.shape[1]),
+              "sigma_target": sigma_target, "max_step_s": max_step_s, "sequences": len(x), "steps": int(x.shape[1]),
               "task": task.kind, "matrix": []}
     if "power" in calib_doc:     # the analytical estimate beside each measured entry (cosim power)
         from ..power.estimate import estimate_power
@@ -118,7 +119,8 @@ def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 
         report["power_estimate"] = estimate_power(ir, x, calib_doc["power"], calib_doc["vdd_v"]).summary()
     for corner in corners:
         for temp in temps:
-            e = _entry(ir, task, x, y, ref, corner, float(temp), {"calib_path": calib, "sigma_target": sigma_target},
+            e = _entry(ir, task, x, y, ref, corner, float(temp), {"calib_path": calib, "sigma_target": sigma_target,
+                                                                "max_step_s": max_step_s},
                        jobs, timeout_s, progress)
             if "power_estimate" in report:
                 e["power"]["estimate_over_measured"] = report["power_estimate"]["cells_nw"] / e["power"]["total_nw"]
