@@ -1,16 +1,17 @@
 # `make test` and `make demo` each install what is missing, then run.
+# chromium: tests/test_html.py renders the verify page headless (screenshot).
 PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := ngspice libngspice0 libngspice0-dev espeak-ng
+APT_PKGS := ngspice libngspice0 libngspice0-dev espeak-ng chromium
 
 .PHONY: test demo setup system-deps netlists figures bench clean kws-data kws-model
 
 setup: system-deps $(STAMP)
 
 system-deps:
-	@if ! command -v ngspice >/dev/null 2>&1 || ! command -v espeak-ng >/dev/null 2>&1 || ! ls /usr/lib/*/libngspice.so >/dev/null 2>&1; then \
+	@if ! command -v ngspice >/dev/null 2>&1 || ! command -v espeak-ng >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/*/libngspice.so >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing $(APT_PKGS) (apt-get)"; \
 	    (apt-get install -y -q $(APT_PKGS) || (apt-get update -q && apt-get install -y -q $(APT_PKGS))) >/dev/null; \

@@ -9,7 +9,8 @@ margin report (distance of every candidate to its nearest threshold on the
 test split; quantized and float IR). State agreement is tie-aware: a step
 whose margin is inside the circuit's switching ramp is a tie, reported apart;
 acceptance is on the other steps. Writes report.json, the plots (PNG) and the
-ngspice logs into the output folder, then exits 3 when a check failed.
+ngspice logs into the output folder, then exits 3 when a check failed. With
+--html also report.html, one self-contained page of it all (cosim/verify/html.py).
 """
 from __future__ import annotations
 
@@ -89,9 +90,9 @@ def failed_checks(report: dict) -> list:
 
 def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, seed: int = 0,
                  progress: bool = True, parts=PARTS, timeout_s: float = 600.0,
-                 adversarial_per_family: int = 4, adversarial_steps: int = 64) -> dict:
+                 adversarial_per_family: int = 4, adversarial_steps: int = 64, command: str | None = None) -> dict:
     """Run the checks on `model_dir` and write `out_dir`/report.json; returns the report.
-    timeout_s: limit of each ngspice run (s)."""
+    timeout_s: limit of each ngspice run (s); command: the command line, recorded as is."""
     from ..analysis.margins import margin_report
     from ..hw.mapping import model_to_ir
     from ..hw.source import load_source
@@ -112,6 +113,8 @@ def verify_model(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6, se
     ir.save(out / f"{name}.hw.json")
     report = {"model": str(model_dir), "bits": ir.quantization.get("bits"), "seed": seed,
               "ir": f"{name}.hw.json"}
+    if command:
+        report["command"] = command
     if "hysteresis" in parts:
         report["hysteresis"] = _hysteresis(ir, out, timeout_s)
     if "fixedpoints" in parts:
@@ -209,6 +212,7 @@ def _ties(a: dict) -> str:
 EPILOG = """examples:
   cosim verify models/cmru_counting --out reports/cmru_counting
   cosim verify models/schmitt_digits --sequences 50 --out reports/digits
+  cosim verify models/bmru_flipflop --html --out reports/ff     # + reports/ff/report.html, one page
   cosim verify models/bmru_flipflop --level transistor --corners tt,ss,ff --temps=-20,27,85 --out reports/ff_sky130"""
 
 
@@ -223,8 +227,26 @@ def check_report_folder(out, force: bool) -> None:
         raise InputError(f"--out {out}: the folder is not empty; add --force to overwrite its report")
 
 
+def command_line(argv=None) -> str | None:
+    """The `cosim verify ...` command line (shell-quoted) from sys.argv; None when cosim was
+    called from Python (main(argv)), where sys.argv is another program's."""
+    import shlex
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    return "cosim " + shlex.join(argv) if argv[:1] == ["verify"] else None
+
+
+def _html(args) -> None:
+    if args.html:
+        from .html import render_html
+
+        print(f"  page: {render_html(args.out)}")
+
+
 def _cmd_verify(args) -> None:
     check_report_folder(args.out, args.force)
+    command = command_line()
     if args.level == "transistor":
         from .transistor import format_report as format_transistor, verify_transistor
 
@@ -232,17 +254,19 @@ def _cmd_verify(args) -> None:
                                    corners=args.corners, temps=args.temps, jobs=args.jobs,
                                    calib=args.calib, sigma_target=args.sigma_target,
                                    timeout_s=args.timeout, max_step_s=args.max_step,
-                                   progress=None if args.quiet else print)
+                                   progress=None if args.quiet else print, command=command)
         print(format_transistor(report))
+        _html(args)
         if not report["ok"]:
             bad = [f"{e['corner']}/{e['temp_c']:g} C" for e in report["matrix"] if not e["ok"]]
             raise CheckFailed(f"transistor agreement below goal at {', '.join(bad)} "
                               f"(report written to {Path(args.out) / 'report.json'})")
         return
     report = verify_model(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
-                          seed=args.seed, progress=not args.quiet, timeout_s=args.timeout)
+                          seed=args.seed, progress=not args.quiet, timeout_s=args.timeout, command=command)
     print(format_report(report, args.out))
     print(f"  plots: {', '.join(report['plots'])}")
+    _html(args)
     failed = failed_checks(report)
     if failed:
         raise CheckFailed(f"{', '.join(failed)} (report written to {Path(args.out) / 'report.json'})")
@@ -266,6 +290,8 @@ def add_cli(sub):
     p.add_argument("--seed", type=at.seed, default=0, help="ngspice seed (recorded)")
     p.add_argument("--timeout", type=at.timeout_s, default=600.0, help="time limit of each ngspice run (s, > 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--html", action="store_true",
+                   help="also write report.html: one self-contained page (figures embedded, no script)")
     p.add_argument("--level", choices=["behavioral", "transistor"], default="behavioral",
                    help="transistor: the cells at transistor level (sky130, calibrated), each "
                         "corner x temperature against the software cell (agreement only)")

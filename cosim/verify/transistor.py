@@ -95,9 +95,9 @@ def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, 
 def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6,
                       corners=("tt",), temps=(27.0,), jobs: int | None = None, calib=None,
                       sigma_target: float = 0.05, timeout_s: float = 900.0, max_step_s=None,
-                      progress=print) -> dict:
+                      progress=print, command: str | None = None) -> dict:
     """Run the corner x temperature matrix; writes out_dir/report.json (after each entry)
-    and transistor_matrix.png; returns the report."""
+    and transistor_matrix.png; returns the report. command: the command line, recorded as is."""
     from ..backends import simulate
     from ..hw.source import load_source
     from ..pdk.mapping import load_calibration
@@ -113,6 +113,8 @@ def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 
               "pdk": "sky130", "calibration": f"{calib_doc['corner']}/{calib_doc['temp_c']:g} C",
               "sigma_target": sigma_target, "max_step_s": max_step_s, "sequences": len(x), "steps": int(x.shape[1]),
               "task": task.kind, "matrix": []}
+    if command:
+        report["command"] = command
     if "power" in calib_doc:     # the analytical estimate beside each measured entry (cosim power)
         from ..power.estimate import estimate_power
 
