@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosim.backends.transistor import channel_ir, run_partition
+from cosim.backends.transistor import cell_seed, channel_ir, run_partition
 from cosim.cli import main
 from cosim.hw.reference import run_reference
 from cosim.hw.source import load_source
 from cosim.montecarlo.pdk_study import calibrated_ir, measure_cells
-from cosim.pdk.netlist import PdkSetup, cell_seed
+from cosim.pdk.netlist import PdkSetup
 
 ROOT = Path(__file__).resolve().parents[1]
 KWS = ROOT / "models" / "kws_fq_bmru"

@@ -40,12 +40,16 @@ from ..hw.reference import apply_bank
 from ..netlist.builder import build_netlist
 from ..netlist.sampling import step_signals
 from ..netlist.writers import write_netlist
-from ..pdk.netlist import cell_seed
 from ..spice import run_netlist
 from . import Simulation, register
 
 #: per-channel fields of a CellLayer (sliced for a one-channel partition)
 _PER_CHANNEL = ("alpha", "init_state", "beta1", "delta")
+
+
+def cell_seed(mismatch_seed: int, layer: int, channel: int) -> int:
+    """The ngspice seed (cosim seed, >= 0) of one cell's draw in Monte-Carlo draw mismatch_seed."""
+    return int(np.random.SeedSequence([int(mismatch_seed), layer, channel]).generate_state(1)[0] % (2 ** 31 - 2))
 
 
 def channel_ir(ir: HardwareIR, layer: CellLayer, channel: int) -> HardwareIR:

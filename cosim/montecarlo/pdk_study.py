@@ -3,7 +3,7 @@ device mismatch.
 
 Run i draws mismatch seed m_i from the study's root seed (seeds.run_seeds); every
 cell then runs under the corner's `_mm` models with its own ngspice seed
-cell_seed(m_i, layer, channel) (pdk.netlist), in every netlist that holds it, so the
+cell_seed(m_i, layer, channel) (backends.transistor), in every netlist that holds it, so the
 same seed gives the same draw: the held-out sequences (backends.transistor) and a
 measurement of the cell itself. The measurement drives each first-quadrant cell
 alone with a staircase, a fine ramp across its beta2 and then one down across its
@@ -72,9 +72,8 @@ def measure_cells(ir, pdk, jobs: int = 2, timeout_s: float = 900.0) -> list:
       other kinds: None."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..backends.transistor import channel_ir, run_partition
+    from ..backends.transistor import cell_seed, channel_ir, run_partition
     from ..hw.kinds import get_kind
-    from ..pdk.netlist import cell_seed
 
     out = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..errors import InputError
 from .bench import OPTIONS, library as pdk_library
 from .mapping import cell_size, load_calibration, map_cells
@@ -38,18 +36,13 @@ class CombinedLibrary:
         return "\n".join(part.text() for part in self.parts)
 
 
-def cell_seed(mismatch_seed: int, layer: int, channel: int) -> int:
-    """The ngspice seed (cosim seed, >= 0) of one cell's draw in Monte-Carlo draw mismatch_seed."""
-    return int(np.random.SeedSequence([int(mismatch_seed), layer, channel]).generate_state(1)[0] % (2 ** 31 - 2))
-
-
 @dataclass
 class PdkSetup:
     """Corner, temperature (°C) and calibration of a transistor-level netlist;
     sigma_target: the mismatch budget that sizes the cells (fraction); mismatch_seed:
     None (nominal devices), or the seed of one Monte-Carlo draw of the PDK's device
     mismatch (the corner's `_mm` section): each cell's netlist then gets its own
-    ngspice seed, cell_seed(mismatch_seed, layer, channel), so a cell keeps its draw
+    ngspice seed, backends.transistor.cell_seed(mismatch_seed, layer, channel), so a cell keeps its draw
     in every netlist that holds it alone (ENV.md: the draw follows netlist order);
     max_step_s: None (ngspice's own step control), or the largest time step of the
     transient (s): a step of a few 100 us across an input edge can land a latch in its

@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import InputError
 
 ESTIMATE_GOAL = 0.20      # |estimate / transistor - 1| on the cells
@@ -26,6 +24,8 @@ ESTIMATE_GOAL = 0.20      # |estimate / transistor - 1| on the cells
 def split_by_switching(power: list, states: list, layers) -> tuple:
     """(held, switching) nW: the cells' mean power split by the steps on which each cell
     kept or changed its state (power, states: per layer (batch, time, channels))."""
+    import numpy as np
+
     held = switching = 0.0
     for p, st, layer in zip(power, states, layers):
         st = np.asarray(st)
