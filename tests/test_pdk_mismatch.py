@@ -77,6 +77,7 @@ def test_pdk_mismatch_study_records_and_resumes(tmp_path, capsys):
     assert "--pdk-mismatch" in capsys.readouterr().err
 
 
+@pytest.mark.slow          # benchmarks/pdk_mismatch_sigma.py measures the same cells
 def test_bmru_cell_thresholds_are_measured_both_ways():
     """The signed cell switches to +1 at c = |beta| and to -1 at c = -|beta| (nominal devices
     within 1%, one staircase step is 0.375%); a draw moves them."""

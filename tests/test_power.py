@@ -19,7 +19,8 @@ from cosim.power.model import step_features
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("model, T", [("bmru_flipflop", 60), ("kws_fq_bmru", 60), ("cmru_counting", 40)])
+@pytest.mark.parametrize("model, T", [("bmru_flipflop", 60), ("kws_fq_bmru", 60),
+                                      pytest.param("cmru_counting", 40, marks=pytest.mark.slow)])
 def test_estimate_is_within_20_percent_of_the_transistor_cells_on_random_inputs(model, T):
     """Inputs the task never gives (uniform over the test split's range, i.i.d. per step),
     so cells cross their thresholds far more often than on the task."""
