@@ -53,14 +53,21 @@ FEATURES = {
 }
 
 
+def states_before(states: np.ndarray, init_state) -> np.ndarray:
+    """(batch, time, channels) state of each cell before each step's update: init_state
+    (channels,) on the first step, then the previous step's state."""
+    states = np.asarray(states, np.float64)
+    start = np.broadcast_to(np.asarray(init_state, np.float64), (states.shape[0], 1, states.shape[2]))
+    return np.concatenate([start, states[:, :-1]], axis=1)
+
+
 def step_features(layer, c: np.ndarray, thr, states: np.ndarray, init_state, phi: float) -> np.ndarray:
     """(batch, time, channels, features) of the model above for a layer's drive c,
     threshold thr and states (batch, time, channels); init_state: (channels,)."""
     if layer.kind not in FEATURES:
         raise InputError(f"no power model for cell kind {layer.kind!r} (known: {', '.join(FEATURES)})")
     fn = FEATURES[layer.kind][0]
-    prev = np.concatenate([np.broadcast_to(np.asarray(init_state, np.float64),
-                                           (states.shape[0], 1, states.shape[2])), states[:, :-1]], axis=1)
+    prev = states_before(states, init_state)
     f_new, f_old = fn(layer, c, thr, states), fn(layer, c, thr, prev)
     changed = (states != prev)[..., None]
     return np.where(changed, (1 - phi) * f_new + phi * f_old, f_new)

@@ -26,11 +26,12 @@ def split_by_switching(power: list, states: list, layers) -> tuple:
     kept or changed its state (power, states: per layer (batch, time, channels))."""
     import numpy as np
 
+    from .model import states_before
+
     held = switching = 0.0
     for p, st, layer in zip(power, states, layers):
         st = np.asarray(st)
-        prev = np.concatenate([np.broadcast_to(np.asarray(layer.init_state, np.float64),
-                                               (st.shape[0], 1, st.shape[2])), st[:, :-1]], axis=1)
+        prev = states_before(st, layer.init_state)
         changed = np.abs(st - prev) > 0.5        # levels are 1 (first quadrant, rungs) or 2 apart
         n = p.shape[0] * p.shape[1]
         switching += float(p[changed].sum() / n)
