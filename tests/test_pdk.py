@@ -175,15 +175,48 @@ def test_fixed_points_overlay_the_transistor_cell(tmp_path, capsys):
     import json
     t = json.loads((tmp_path / "fp.json").read_text())["transistor"]
     assert abs(t["err_beta2"]) < 0.02 and abs(t["err_beta1"]) < 0.02 and t["corner"] == "tt"
-    rc = main(["fixedpoints", str(ROOT / "netlists" / "bmru_flipflop.hw.json"), "--channel", "0",
-               "--level", "transistor", "--out", str(tmp_path / "b.png")])
-    assert rc != 0 and "no transistor-level" in capsys.readouterr().err
 
 
-def test_transistor_level_of_a_signed_cell_is_refused_clearly(tmp_path, capsys):
-    rc = main(["hysteresis", str(ROOT / "netlists" / "bmru_flipflop.hw.json"), "--channel", "0",
+def test_bmru_cell_loop_at_a_threshold_no_model_uses():
+    """The clocked signed cell stepped up and down at |beta| = 0.3 nA (the shipped
+    flip-flop's thresholds are 0.81-1.14 nA): it switches within 2.5% of |beta| of +-|beta|,
+    holds its state everywhere between, and outputs +-alpha."""
+    from cosim.hw.source import load_ir
+    from cosim.pdk.netlist import PdkSetup
+    from cosim.pdk.staircase import bmru_loop
+
+    ir = load_ir(ROOT / "netlists" / "bmru_flipflop.hw.json")
+    b, alpha = 0.3, float(ir.layers[0].alpha[2])
+    lp = bmru_loop(ir, 0, 2, b, PdkSetup(), n_fine=11)
+    c, s = lp["c"], lp["state"]
+    assert 0 < lp["up"] / b - 1 < 0.025 and 0 < -lp["down"] / b - 1 < 0.025, (lp["up"], lp["down"])
+    turn = int(np.argmax(c))
+    rise, fall = slice(0, turn + 1), slice(turn, len(c))
+    assert (s[rise][c[rise] < 0.99 * b] < -0.99).all() and (s[rise][c[rise] > 1.02 * b] > 0.99).all()
+    assert (s[fall][c[fall] > -0.99 * b] > 0.99).all() and (s[fall][c[fall] < -1.02 * b] < -0.99).all()
+    assert lp["alpha"] == pytest.approx(alpha, rel=0.02)
+
+
+def test_bmru_hysteresis_and_fixed_points_at_transistor_level(tmp_path, capsys):
+    import json
+    model = str(ROOT / "netlists" / "bmru_flipflop.hw.json")
+    rc = main(["hysteresis", model, "--channel", "2", "--level", "transistor", "--out", str(tmp_path / "h.png"),
+               "--json", str(tmp_path / "h.json")])
+    assert rc == 0, capsys.readouterr().err
+    recs = json.loads((tmp_path / "h.json").read_text())
+    assert [r["model"] for r in recs] == ["latch", "transistor"]
+    assert 0 < recs[1]["err_up"] < 0.01 and -0.01 < recs[1]["err_down"] < 0        # fractions of 2|beta|
+    rc = main(["fixedpoints", model, "--channel", "2", "--level", "transistor", "--out", str(tmp_path / "f.png"),
+               "--json", str(tmp_path / "f.json")])
+    assert rc == 0, capsys.readouterr().err
+    t = json.loads((tmp_path / "f.json").read_text())["transistor"]
+    assert 0 < t["err_beta2"] < 0.02 and 0 < t["err_beta1"] < 0.02 and "stepped" in t["what"]
+
+
+def test_transistor_loop_of_a_ladder_stage_is_refused_clearly(tmp_path, capsys):
+    rc = main(["hysteresis", str(ROOT / "netlists" / "cmru_counting.hw.json"),
                "--level", "transistor", "--out", str(tmp_path / "h.png")])
-    assert rc != 0 and "no transistor-level cell" in capsys.readouterr().err
+    assert rc != 0 and "no transistor-level loop" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ cell_seed(m_i, layer, channel) (backends.transistor), in every netlist that hold
 same seed gives the same draw: the held-out sequences (backends.transistor) and a
 measurement of the cell itself. The measurement drives each first-quadrant cell
 alone with a staircase, a fine ramp across its beta2 and then one down across its
-beta1 (STAIR_STEPS steps each), and reads where the drawn cell switches and what it
+beta1 (pdk.staircase.measure_cells), and reads where the drawn cell switches and what it
 outputs when high: its beta2, beta1 and alpha in that draw. The run's software side
 is the IR with those measured values, so a difference between circuit and software
 is a difference the calibrated model cannot explain (timing, loading, settling),
@@ -26,89 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..pdk.staircase import measure_cells
 from . import study
 from .seeds import run_seeds
 from .store import RunStore, write_csv
-
-STAIR_STEPS = 120            # steps of each staircase ramp
-UP_RANGE = (0.8, 1.25)       # the rising ramp, x beta2 (0.375% of beta2 per step)
-DOWN_RANGE = (1.3, 0.7)      # the falling ramp, x beta1 (0.5% of beta1 per step)
-BMRU_BETA = 1.0              # |beta| (units) at which a BMRU cell's thresholds are measured
-
-
-def _stair(b1: float, b2: float):
-    """(drive (time,), rising ramp slice, falling ramp slice): 2 steps at 0 (state low),
-    the rising ramp over UP_RANGE of beta2, 2 steps well above beta2 (state high), the
-    falling ramp over DOWN_RANGE of beta1."""
-    up = np.linspace(UP_RANGE[0] * b2, UP_RANGE[1] * b2, STAIR_STEPS)
-    down = np.linspace(DOWN_RANGE[0] * b1, DOWN_RANGE[1] * b1, STAIR_STEPS)
-    x = np.concatenate([[0.0, 0.0], up, [1.5 * b2 + 0.1] * 2, down])
-    return x, slice(1, 2 + STAIR_STEPS), slice(3 + STAIR_STEPS, len(x))
-
-
-def _crossing(x: np.ndarray, s: np.ndarray, rising: bool):
-    hit = np.flatnonzero(s > 0.5) if rising else np.flatnonzero(s < 0.5)
-    if hit.size == 0 or hit[0] == 0:
-        return None
-    k = hit[0]
-    return float(0.5 * (x[k - 1] + x[k]))
-
-
-def _bmru_stair(b: float):
-    """(candidate (time,), rising slice, falling slice) at a threshold of b: 2 steps at
-    -1.5 b (state -1), c rising over UP_RANGE of b (-> +1), then c falling from -0.8 b
-    to -1.25 b (-> -1)."""
-    up = np.linspace(UP_RANGE[0] * b, UP_RANGE[1] * b, STAIR_STEPS)
-    x = np.concatenate([[-1.5 * b] * 2, up, -up])
-    return x, slice(1, 2 + STAIR_STEPS), slice(1 + STAIR_STEPS, len(x))
-
-
-def measure_cells(ir, pdk, jobs: int = 2, timeout_s: float = 900.0) -> list:
-    """Per layer, each cell as drawn (module doc), arrays (channels,); NaN where a cell
-    did not switch within its staircase:
-      first-quadrant: {beta2, beta1, alpha} in units;
-      BMRU: {theta_plus, theta_minus} (where c switches it to +1 / -1, relative to
-            |beta| = BMRU_BETA: 0.01 = 1% late) and alpha (units);
-      other kinds: None."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ..backends.transistor import cell_seed, channel_ir, run_partition
-    from ..hw.kinds import get_kind
-
-    out = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for l, layer in enumerate(ir.layers):
-            fq = get_kind(layer.kind).first_quadrant
-            if not fq and layer.kind != "bmru":
-                out.append(None)
-                continue
-            futs = []
-            for i in range(layer.n):
-                if fq:
-                    b1 = float(layer.beta1[i])
-                    x, up, down = _stair(b1, b1 + float(layer.delta[i]))
-                    drive = x[:, None]
-                else:
-                    x, up, down = _bmru_stair(BMRU_BETA)
-                    drive = np.stack([x, np.full_like(x, BMRU_BETA)], axis=-1)
-                seed = 0 if pdk.mismatch_seed is None else cell_seed(pdk.mismatch_seed, l, i)
-                futs.append((x, up, down, pool.submit(run_partition, channel_ir(ir, layer, i), drive, pdk,
-                                                      timeout_s, seed, 1 if jobs > 1 else None)))
-            names = ("beta2", "beta1") if fq else ("theta_plus", "theta_minus")
-            m = {names[0]: [], names[1]: [], "alpha": []}
-            for x, up, down, fut in futs:
-                st, o = fut.result()[:2]
-                rise = _crossing(x[up], st[up], True)
-                fall = _crossing(x[down], st[down] if fq else st[down] + 0.5, False)
-                if not fq:            # relative to the threshold BMRU_BETA
-                    rise = None if rise is None else rise / BMRU_BETA - 1
-                    fall = None if fall is None else -fall / BMRU_BETA - 1
-                high = st > (0.5 if fq else 0.0)
-                m[names[0]].append(np.nan if rise is None else rise)
-                m[names[1]].append(np.nan if fall is None else fall)
-                m["alpha"].append(float(np.median(np.abs(o[high]))) if high.any() else np.nan)
-            out.append({k: np.asarray(v) for k, v in m.items()})
-    return out
 
 
 def calibrated_ir(ir, measured: list):

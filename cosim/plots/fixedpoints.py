@@ -44,8 +44,9 @@ def _s_curve(ax, res, i_unit_a: float) -> None:
         tx, tu = res.trace["transistor_x"], res.trace["transistor_u"]
         keep = (tx >= curve.lo) & (tx <= curve.hi)
         t = res.transistor
+        what = t.get("what", "every equilibrium, state node q/vdd")
         ax.plot(tx[keep] * sc, curve.state(tu[keep]), "-", color="C2", lw=1.2, alpha=0.9, zorder=6,
-                label=f"transistor (sky130 {t['corner']}/{t['temp_c']:g} °C): every equilibrium, state node q/vdd")
+                label=f"transistor (sky130 {t['corner']}/{t['temp_c']:g} °C): {what}")
     lo_l, hi_l = curve.levels
     for v, name, dx, ha in ((res.beta2, "β2 (up fold)", 3, "left"),
                             (res.beta1, "β1 (down fold)", -3, "right")):

@@ -47,7 +47,8 @@ def _one(ax, r, legend: bool, right_axis: bool) -> None:
                 label="software cell (ideal loop)")
     if "transistor_x" in tr:
         ax.plot(tr["transistor_x"] * scale, lo_l + (hi_l - lo_l) * tr["transistor_state"], color="#2ca02c",
-                lw=2.2, ls=(0, (1, 1.5)), zorder=5, label="transistor cell (sky130, DC up and down)")
+                lw=2.2, ls=(0, (1, 1.5)), zorder=5,
+                label=tr.get("transistor_label", "transistor cell (sky130, DC up and down)"))
     up_i, dn_i = _thin(turn + 1), turn + _thin(len(x) - turn)
     ax.plot(x[up_i], s[up_i], color=UP_COLOR, lw=1.4, label="circuit, input rising")
     ax.plot(x[dn_i], s[dn_i], color=DOWN_COLOR, lw=1.4, ls="--", label="circuit, input falling")

@@ -80,9 +80,11 @@ def transistor_curve(ir, result, calib_path=None, sigma_target: float = 0.05) ->
     kind = get_kind(result.kind)
     if kind.has_ladder:
         return transistor_ladder(ir, result, calib_path, sigma_target)
+    if result.kind == "bmru":
+        return transistor_bmru(ir, result, calib_path, sigma_target)
     if not kind.first_quadrant:
         raise InputError(f"--level transistor: layer {result.layer} ({result.kind}) has no transistor-level "
-                         "fixed-point sweep yet (first-quadrant cells and CMRU ladders)")
+                         "fixed-point sweep yet (first-quadrant, BMRU cells and CMRU ladders)")
     calib = load_calibration(calib_path)
     rows = {(r["layer"], r["channel"]): r for r in map_cells(ir, calib, sigma_target)}
     m = rows[(result.layer, result.channel)]
@@ -99,6 +101,35 @@ def transistor_curve(ir, result, calib_path=None, sigma_target: float = 0.05) ->
         "err_beta2": up / result.beta2 - 1, "err_beta1": down / result.beta1 - 1,
         "err_up_of_width": (up - result.beta2) / result.width,
         "err_down_of_width": (down - result.beta1) / result.width}
+    return result.transistor
+
+
+def transistor_bmru(ir, result, calib_path=None, sigma_target: float = 0.05) -> dict:
+    """A BMRU channel at transistor level: the clocked cell as the model runs it, its
+    candidate held for one step per value up and down at a constant |beta|
+    (pdk.staircase.bmru_loop). Each step's state is the cell's equilibrium for that
+    input from the state it had (the latch holds between clock pulses), so the rise
+    traces the -1 branch up to its fold and the fall the +1 branch down to its fold;
+    the unstable branch is not observable in this cell (its NOR latch has no single
+    node to servo). Folds are compared with +-|beta| (result.beta2 / beta1)."""
+    from ..pdk.mapping import load_calibration
+    from ..pdk.netlist import PdkSetup
+    from ..pdk.staircase import bmru_loop
+
+    calib = load_calibration(calib_path)
+    pdk = PdkSetup(calib["corner"], calib["temp_c"], calib_path=calib_path, sigma_target=sigma_target)
+    lp = bmru_loop(ir, result.layer, result.channel, result.beta2, pdk)
+    result.trace["transistor_x"], result.trace["transistor_u"] = lp["c"], (lp["state"] + 1) / 2
+    up, down = lp["up"], lp["down"]
+    rel = lambda v, ref: None if v is None else v / ref - 1             # noqa: E731
+    width = lambda v, ref: None if v is None else (v - ref) / result.width  # noqa: E731
+    result.transistor = {
+        "corner": pdk.corner, "temp_c": pdk.temp_c, "msize": pdk.size()["msize"],
+        "what": "stable state after each clock, input stepped up then down",
+        "biases_na": {"igain": float(ir.layers[result.layer].alpha[result.channel]) * ir.timing.i_unit_a / 1e-9},
+        "fold_up": up, "fold_down": down, "alpha": lp["alpha"],
+        "err_beta2": rel(up, result.beta2), "err_beta1": rel(down, result.beta1),
+        "err_up_of_width": width(up, result.beta2), "err_down_of_width": width(down, result.beta1)}
     return result.transistor
 
 
@@ -180,10 +211,14 @@ def format_summary(r, i_unit_a: float = 1e-9, goal: float = GOAL) -> str:
                      f"{t['hold_steps']} steps: {'yes' if t['all_held'] else 'NO'}, max level error "
                      f"{t['max_level_err']:.2e} rung")
     elif t is not None:
-        lines.append(f"  transistor (sky130 {t['corner']}/{t['temp_c']:g} °C, calibrated, msize {t['msize']:.3g}): "
-                     f"up fold {t['fold_up'] * nA:.4f} nA ({100 * t['err_beta2']:+.2f}% of beta2, "
-                     f"{100 * t['err_up_of_width']:+.2f}% of width), down fold {t['fold_down'] * nA:.4f} nA "
-                     f"({100 * t['err_beta1']:+.2f}% of beta1, {100 * t['err_down_of_width']:+.2f}% of width), "
+        def fold(v, e, ew, name):
+            return (f"{name} fold none" if v is None else
+                    f"{name} fold {v * nA:.4f} nA ({100 * e:+.2f}% of beta{'2' if name == 'up' else '1'}, "
+                    f"{100 * ew:+.2f}% of width)")
+        lines.append(f"  transistor (sky130 {t['corner']}/{t['temp_c']:g} °C, calibrated, msize {t['msize']:.3g}"
+                     f"{', ' + t['what'] if 'what' in t else ''}): "
+                     f"{fold(t['fold_up'], t['err_beta2'], t['err_up_of_width'], 'up')}, "
+                     f"{fold(t['fold_down'], t['err_beta1'], t['err_down_of_width'], 'down')}, "
                      f"high level {t['alpha'] * nA:.4g} nA")
     if r.note:
         lines.append(f"  note: {r.note}")
@@ -198,6 +233,7 @@ EPILOG = """examples:
   cosim fixedpoints models/cmru_counting --channel 2 --out fp_cmru2.png    # stage + ladder levels
   cosim fixedpoints netlists/schmitt_digits.hw.json --channel 12 --out fp12.png --json fp12.json
   cosim fixedpoints models/schmitt_digits --channel 3 --level transistor --out fp3_sky130.png
+  cosim fixedpoints models/bmru_flipflop --channel 1 --level transistor --out fp1_sky130.png
 
 MODEL is a checkpoint folder (quantized with --bits, default 6) or a .hw.json IR
 file. The S-curve is that of the dynamic cell model (bist_dyn, folds calibrated

@@ -61,31 +61,48 @@ def hysteresis(ir, layer: int, channel: int | None = None, *, model: str = "latc
     return out
 
 
-def transistor_loops(ir, results: list, calib_path=None, sigma_target: float = 0.05) -> list:
-    """The same cells at transistor level (sky130 bistable cell, calibrated biases,
-    pdk.mapping): a DC loop per cell, added to each behavioral result's trace as
-    transistor_x / transistor_state; returns their own results (model "transistor")."""
+def transistor_loops(ir, results: list, calib_path=None, sigma_target: float = 0.05, jobs: int = 2) -> list:
+    """The same cells at transistor level (sky130, calibrated biases, pdk.mapping), added
+    to each behavioral result's trace as transistor_x / transistor_state (0..1 of the
+    swing); returns their own results (model "transistor"). First-quadrant cells: a DC
+    loop of the bistable cell (pdk.schmitt_char.dc_loop); BMRU cells: the clocked cell
+    as the model runs it, its candidate stepped once per model step at a constant
+    |beta| (pdk.staircase.bmru_loop), `jobs` ngspice runs at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from ..analysis.hysteresis import measure_hysteresis
     from ..hw.kinds import get_kind
     from ..pdk.mapping import load_calibration, map_cells
+    from ..pdk.netlist import PdkSetup
     from ..pdk.schmitt_char import dc_loop
+    from ..pdk.staircase import bmru_loop
 
     calib = load_calibration(calib_path)
     rows = {(r["layer"], r["channel"]): r for r in map_cells(ir, calib, sigma_target)}
-    out = []
+    pdk = PdkSetup(calib["corner"], calib["temp_c"], calib_path=calib_path, sigma_target=sigma_target)
     for r in results:
-        if not get_kind(r.kind).first_quadrant or r.channel is None:
-            raise InputError(f"--level transistor: layer {r.layer} ({r.kind}) has no transistor-level cell yet "
-                             "(only first-quadrant schmitt cells)")
-        m = rows[(r.layer, r.channel)]
-        span = float(r.trace["x"].max()) * r.i_unit_a / 1e-9
-        x_na, state = dc_loop(m["ithresh_na"], m["iwidth_na"], msize=m["msize"], corner=calib["corner"],
-                              temp_c=calib["temp_c"], peak_na=span)
-        x = x_na * 1e-9 / r.i_unit_a
+        if r.channel is None or not (get_kind(r.kind).first_quadrant or r.kind == "bmru"):
+            raise InputError(f"--level transistor: layer {r.layer} ({r.kind}) has no transistor-level loop "
+                             "(first-quadrant and BMRU cells; a CMRU ladder: cosim fixedpoints --level transistor)")
+    wins = [get_kind(r.kind).window(ir.layers[r.layer], r.channel, r.layer) for r in results]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:     # the BMRU loops: one ngspice each
+        loops = [pool.submit(bmru_loop, ir, r.layer, r.channel, w.up, pdk, threads=1)
+                 if r.kind == "bmru" else None for r, w in zip(results, wins)]
+    out = []
+    for r, win, lp in zip(results, wins, loops):
+        if lp is not None:
+            lp = lp.result()
+            x, state, measured, wall = lp["c"], (lp["state"] + 1) / 2, lp["state"], lp["wall_s"]
+            r.trace["transistor_label"] = "transistor cell (sky130, clocked, one step per input value)"
+        else:
+            m = rows[(r.layer, r.channel)]
+            span = float(r.trace["x"].max()) * r.i_unit_a / 1e-9
+            x_na, state = dc_loop(m["ithresh_na"], m["iwidth_na"], msize=m["msize"], corner=calib["corner"],
+                                  temp_c=calib["temp_c"], peak_na=span)
+            x, measured, wall = x_na * 1e-9 / r.i_unit_a, state, 0.0
         r.trace["transistor_x"], r.trace["transistor_state"] = x, state
-        win = get_kind(r.kind).window(ir.layers[r.layer], r.channel, r.layer)
-        out.append(measure_hysteresis(x, state, win, layer=r.layer, channel=r.channel, model="transistor",
-                                      i_unit_a=r.i_unit_a))
+        out.append(measure_hysteresis(x, measured, win, layer=r.layer, channel=r.channel, model="transistor",
+                                      i_unit_a=r.i_unit_a, wall_s=wall))
     return out
 
 
@@ -135,6 +152,7 @@ EPILOG = """examples:
   cosim hysteresis models/bmru_flipflop --layer 0 --channel 3 --out bmru3.png
   cosim hysteresis netlists/cmru_counting.hw.json --out stage.png           # ladder stage
   cosim hysteresis models/schmitt_digits --channel 5 --cell-model dynamic --out dyn5.png
+  cosim hysteresis models/bmru_flipflop --level transistor --out bmru_sky130.png  # + the clocked sky130 cells
 
 MODEL is a checkpoint folder (quantized with --bits, default 6) or a .hw.json IR
 file. Errors are (measured - expected) / width: schmitt width delta (up at beta2,
