@@ -10,7 +10,9 @@ gain against sqrt(W L), fitted as a Pelgrom coefficient (% um). The
 bistable cell (circuits/sky130_cells.lib `sky130_schmitt`) when present:
 switching points and output level against its three biases, supply current
 per state, switching time. The DPI integrator (`sky130_dpi`): step
-responses against the linear DPI law (pdk.dpi_char).
+responses against the linear DPI law (pdk.dpi_char). The cells the models run
+(clocked first-quadrant cell, signed BMRU cell, CMRU ladder) as the models run
+them, with mismatch draws (pdk.clocked_char); the power models (power.characterize).
 """
 from __future__ import annotations
 
@@ -103,6 +105,9 @@ def characterize(corner: str = "tt", temp_c: float = 27.0, seed: int = 0, progre
         progress("  bistable cell ...")
         doc["schmitt"] = schmitt_char.characterize(corner, temp_c, seed)
     doc["power"] = characterize_power_section(corner, temp_c, seed, progress)
+    if "schmitt" in doc:
+        from .clocked_char import characterize_clocked
+        doc["clocked"] = characterize_clocked(corner, temp_c, seed, doc, progress=progress)
     return doc
 
 
@@ -132,4 +137,7 @@ def format_summary(doc: dict) -> str:
     if "power" in doc:
         from ..power.characterize import summary_lines
         lines += summary_lines(doc["power"])
+    if "clocked" in doc:
+        from .clocked_char import summary_lines as clocked_lines
+        lines += clocked_lines(doc["clocked"])
     return "\n".join(lines)

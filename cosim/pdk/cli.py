@@ -11,7 +11,9 @@ from ..fileio import atomic_write_text, check_output
 from .sky130 import CORNERS
 
 CHAR_DOC = ("DC, transient and mismatch sweeps of the sky130 cells (cascoded mirror banks, the bistable "
-            "cell) and a fit of each cell kind's supply power, written as a versioned calibration file (JSON) and plots.")
+            "cell, the DPI), the cells the models run (clocked first-quadrant cell, signed BMRU cell, CMRU ladder) "
+            "measured as the models run them with mismatch draws, and a fit of each cell kind's supply power, "
+            "written as a versioned calibration file (JSON) and plots.")
 MAP_DOC = ("Bias currents (and device sizes from a mismatch budget) that put every first-quadrant cell's "
            "measured switching points and output level on the IR's values, from a calibration file; "
            "--measure simulates each mapped cell in ngspice and reports its residual errors.")
@@ -26,18 +28,22 @@ def _characterize(args) -> None:
     from .characterize import characterize, characterize_power_section, format_summary
     from ..plots.pdk import plot_calibration
 
-    if args.only == "power":
+    if args.only:
         # refresh one section of an existing calibration file, keeping the others
         from .mapping import load_calibration
 
         doc = load_calibration(target)
-        if not args.force and "power" in doc:
-            raise InputError(f"{target} already has a power section; add --force to replace it")
-        print(f"characterizing the cells' supply power at {args.corner} / {args.temp:g} °C (seed {args.seed})")
-        doc["power"] = characterize_power_section(args.corner, args.temp, args.seed)
+        if not args.force and args.only in doc:
+            raise InputError(f"{target} already has a {args.only} section; add --force to replace it")
+        print(f"characterizing the {args.only} section at {args.corner} / {args.temp:g} °C (seed {args.seed})")
+        if args.only == "power":
+            doc["power"] = characterize_power_section(args.corner, args.temp, args.seed)
+        else:
+            from .clocked_char import characterize_clocked
+            doc["clocked"] = characterize_clocked(args.corner, args.temp, args.seed, doc)
         atomic_write_text(target, json.dumps(doc, indent=1, sort_keys=True) + "\n")
         print(format_summary(doc))
-        print(f"  updated the power section of {target}")
+        print(f"  updated the {args.only} section of {target}")
         return
     print(f"characterizing sky130 cells at {args.corner} / {args.temp:g} °C (seed {args.seed})")
     doc = characterize(args.corner, args.temp, args.seed)
@@ -60,9 +66,10 @@ def add_characterize(sub) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=at.seed, default=0, help="seed of the mismatch draws")
     p.add_argument("--out", default="calib", help="folder for the calibration file and plots")
     p.add_argument("--force", action="store_true", help="overwrite an existing calibration file")
-    p.add_argument("--only", choices=("power",), default=None,
-                   help="power: fit only the cells' power models (about 1 min) into the existing calibration "
-                        "file in --out, keeping its other sections")
+    p.add_argument("--only", choices=("power", "clocked"), default=None,
+                   help="refresh one section of the existing calibration file in --out, keeping the others: "
+                        "power (the cells' power models, about 1.5 min) or clocked (the clocked, BMRU and "
+                        "ladder cells as the models run them, with mismatch draws, about 4 min)")
     p.set_defaults(func=_characterize)
     return p
 

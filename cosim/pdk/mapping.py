@@ -45,15 +45,25 @@ def load_calibration(path=None, corner: str = "tt", temp_c: float = 27.0) -> dic
     return doc
 
 
-def cell_size(calib: dict, sigma_target: float) -> dict:
-    """msize of the bistable cell and unit area of the mirror banks for a σ budget (fraction)."""
+def cell_size(calib: dict, sigma_target: float, kind: str = "schmitt") -> dict:
+    """msize of a bistable cell of `kind` ("schmitt" or "bmru") and unit area of the
+    mirror banks for a σ budget (fraction). The BMRU cell is sized from its own measured
+    σ (the calibration's clocked section, pdk.clocked_char) when the file has it, else
+    by the first-quadrant cell's rule ("rule" says which)."""
     if not (math.isfinite(sigma_target) and 0 < sigma_target < 1):
         raise InputError(f"--sigma-target must be a fraction in (0, 1), got {sigma_target!r}")
     row = next(r for r in calib["schmitt"]["mismatch"]["per_size"] if r["msize"] == 1.0)
     s1 = max(row["sigma_beta2_pct"], row["sigma_beta1_pct"]) / 100
+    rule = "first-quadrant cell"
+    if kind == "bmru":
+        bm = calib.get("clocked", {}).get("bmru_clk", {}).get("mismatch", {})
+        if math.isfinite(bm.get("sigma_x_msize", float("nan"))):
+            s1, rule = bm["sigma_x_msize"], "BMRU cell"
+        else:
+            rule = "first-quadrant cell (the calibration has no BMRU mismatch)"
     msize = max(1.0, s1 / sigma_target)
     pel = calib["mirror_mismatch"]["pelgrom_pct_um"] / 100
-    return {"msize": msize, "cell_mirror_device_um": [2 * msize, 4 * msize],
+    return {"msize": msize, "cell_mirror_device_um": [2 * msize, 4 * msize], "rule": rule,
             "expected_sigma_beta": s1 / msize, "mirror_unit_area_um2": max(8.0, (pel / sigma_target) ** 2)}
 
 

@@ -93,9 +93,9 @@ class PdkSetup:
             bld.set_initial(instance, f"s_{sid}", self.vdd_v if on else 0.0)
             bld.set_initial(instance, f"xs_{sid}.x", 0.0 if on else self.vdd_v)
 
-    def size(self) -> dict:
-        """The cell size for the mismatch budget (pdk.mapping.cell_size)."""
-        return cell_size(self.calib, self.sigma_target)
+    def size(self, kind: str = "schmitt") -> dict:
+        """The size of a `kind` cell for the mismatch budget (pdk.mapping.cell_size)."""
+        return cell_size(self.calib, self.sigma_target, kind)
 
     def cell(self, ir, layer: int, channel: int) -> dict:
         """The calibrated biases (nA) and msize of a first-quadrant cell (map_cells record)."""

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..backends.transistor import channel_ir, run_partition
-from ..hw.ir import CellLayer, HardwareIR, LadderDesign, MirrorBank
-from ..hw.timing import Timing
+from ..hw.ir import CellLayer, LadderDesign, MirrorBank
+from ..pdk.clocked_char import one_layer_ir
 from .model import FEATURES, step_features
 
 PHI_GRID = np.linspace(0.0, 1.0, 21)
@@ -63,12 +63,6 @@ def _bench_cells(kind: str, rng, n: int, T: int) -> list:
     return out
 
 
-def _one_cell_ir(layer: CellLayer) -> HardwareIR:
-    n_in = layer.candidate.gains.shape[1]
-    return HardwareIR(name="power bench", n_inputs=n_in, n_outputs=1, layers=[layer],
-                      readout=MirrorBank(np.ones((1, 1)), np.zeros(1)), timing=Timing())
-
-
 def _fit(layers_x_states_power: list) -> dict:
     from ..hw.reference import run_layer
 
@@ -105,7 +99,8 @@ def characterize_power(corner: str = "tt", temp_c: float = 27.0, seed: int = 0, 
         progress(f"  power: {runs[kind]} {kind} cells x {steps[kind]} steps ...")
         cells = _bench_cells(kind, rng, runs[kind], steps[kind])
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futs = [pool.submit(run_partition, channel_ir(_one_cell_ir(layer), layer, 0), x, pdk, timeout_s, seed,
+            futs = [pool.submit(run_partition, channel_ir(one_layer_ir(layer, "power bench"), layer, 0), x, pdk,
+                                timeout_s, seed,
                                 1 if jobs > 1 else None) for layer, x in cells]
             results = [f.result() for f in futs]
         fitted = _fit([(layer, x, r[0], r[4]) for (layer, x), r in zip(cells, results)])

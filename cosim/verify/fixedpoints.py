@@ -124,7 +124,7 @@ def transistor_bmru(ir, result, calib_path=None, sigma_target: float = 0.05) -> 
     rel = lambda v, ref: None if v is None else v / ref - 1             # noqa: E731
     width = lambda v, ref: None if v is None else (v - ref) / result.width  # noqa: E731
     result.transistor = {
-        "corner": pdk.corner, "temp_c": pdk.temp_c, "msize": pdk.size()["msize"],
+        "corner": pdk.corner, "temp_c": pdk.temp_c, "msize": pdk.size("bmru")["msize"],
         "what": "stable state after each clock, input stepped up then down",
         "biases_na": {"igain": float(ir.layers[result.layer].alpha[result.channel]) * ir.timing.i_unit_a / 1e-9},
         "fold_up": up, "fold_down": down, "alpha": lp["alpha"],

@@ -35,11 +35,11 @@ def transistor(bld, p, layer, inputs, clk, first, noise):
     """The clocked signed sky130 cell `sky130_bmru_clk` per channel (circuits/sky130_bmru.lib):
     the candidate and threshold sums (behavioral mirrors) drive its rectifying inputs, its
     output level is alpha (its output mirrors are within 0.1% untrimmed), msize from the
-    mismatch budget as for the first-quadrant cells."""
+    mismatch budget and this cell's measured σ (pdk.mapping.cell_size)."""
     cands, thrs = candidate_and_threshold(bld, p, layer, inputs, noise)
     clk_v = bld.clock_volts(clk)
     vdd = bld.pdk.vdd_v
-    msize = bld.pdk.size()["msize"]
+    msize = bld.pdk.size("bmru")["msize"]
     outs, states = [], []
     for i in range(layer.n):
         bld.instance(f"{p}x{i}", "sky130_bmru_clk", cands[i], thrs[i], clk_v, f"{p}h{i}", "vdd", "0",
