@@ -75,6 +75,12 @@ def test_pdk_mismatch_study_records_and_resumes(tmp_path, capsys):
     assert len((out / "runs.jsonl").read_text().splitlines()) == 1
     assert main(["montecarlo", str(KWS), "--level", "transistor", "--out", str(tmp_path / "x")]) == 2
     assert "--pdk-mismatch" in capsys.readouterr().err
+    # the same study as a Dask task on a local cluster: the same draw, the same record
+    dask_out = tmp_path / "mc_dask"
+    assert main(args[:-3] + ["--out", str(dask_out), "--quiet", "--scheduler", "local", "--workers", "1"]) == 0
+    on_dask = json.loads((dask_out / "runs.jsonl").read_text().splitlines()[0])
+    assert json.loads((dask_out / "summary.json").read_text())["scheduler"] == "local"
+    assert {k: v for k, v in on_dask.items() if k != "wall_s"} == {k: v for k, v in rec.items() if k != "wall_s"}
 
 
 @pytest.mark.slow          # benchmarks/pdk_mismatch_sigma.py measures the same cells

@@ -21,13 +21,16 @@ def _cmd_pdk(args) -> None:
 
     if not args.pdk_mismatch:
         raise InputError("--level transistor runs the PDK's own mismatch: add --pdk-mismatch")
-    if args.scheduler or args.noise or args.spot_check:
-        raise InputError("--level transistor --pdk-mismatch takes no --scheduler, --noise or --spot-check "
-                         "(its runs go one after another, each cell on --workers ngspice processes)")
+    if args.noise or args.spot_check:
+        raise InputError("--level transistor --pdk-mismatch takes no --noise or --spot-check "
+                         "(the PDK's mismatch is the only perturbation; every run is a transistor run)")
+    # here: each run's cells on --workers ngspice processes; on Dask: one run per task (--workers local
+    # processes), its cells on 2 one-thread ngspice processes (a 2-thread ngspice spin-waits on a busy core)
     s = run_pdk_study(args.model, args.out, runs=args.runs, sequences=args.sequences, seed=args.seed,
                       bits=args.bits, corner=args.corner, temp_c=args.temp, calib=args.calib,
-                      sigma_target=args.sigma_target, jobs=args.workers, timeout_s=args.timeout,
-                      resume=args.resume, progress=None if args.quiet else print)
+                      sigma_target=args.sigma_target, jobs=2 if args.scheduler else args.workers,
+                      timeout_s=args.timeout, resume=args.resume, scheduler=args.scheduler,
+                      workers=args.workers or 1, progress=None if args.quiet else print)
     print(format_summary(s))
     print(f"results in {args.out}")
     if s["failed"]:

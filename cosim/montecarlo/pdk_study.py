@@ -16,7 +16,9 @@ Other kinds keep their nominal software side (their cells are not measured yet).
 
 Study folder: study.json, study.lock, runs.jsonl (one record per run, appended as it
 finishes; --resume runs the missing ones), summary.json, thresholds.png (histograms).
-Runs go one after another; each run's cells go through `jobs` ngspice processes.
+Runs go one after another here, each run's cells through `jobs` ngspice processes, or
+one Dask task per run (--scheduler local | tcp://HOST:PORT, --workers processes of a
+local cluster); the workers get the IR and the calibration as data.
 """
 from __future__ import annotations
 
@@ -133,18 +135,62 @@ def plot_histograms(records: list, path: Path) -> None:
     plt.close(fig)
 
 
-def run_pdk_study(model, out, *, runs: int, sequences: int, seed: int = 0, bits: int = 6,
-                  corner: str = "tt", temp_c: float = 27.0, calib=None, sigma_target: float = 0.05,
-                  jobs: int | None = None, timeout_s: float = 900.0, resume: bool = False,
-                  progress=print) -> dict:
-    """Run (or resume) the study (module doc); returns the summary."""
-    import os
+def pdk_run(ir_doc: dict, x, y, kind: str, corner: str, temp_c: float, calib_doc: dict, sigma_target: float,
+            mismatch_seed: int, jobs: int, timeout_s: float) -> dict:
+    """One run of the study under PDK draw `mismatch_seed` (in this process or as a Dask
+    task: plain data in, a record out): its cells measured, the sequences simulated,
+    agreement against the software as drawn and the nominal one. A run that fails in
+    ngspice or on bad input gives a failed record (--resume retries it)."""
     import time
 
     from ..backends import simulate
+    from ..hw.ir import HardwareIR
+    from ..pdk.netlist import PdkSetup
+    from ..spice import SpiceError
+
+    t0 = time.time()
+    ir = HardwareIR.from_dict(ir_doc)
+    pdk = PdkSetup(corner, temp_c, None, sigma_target, mismatch_seed=mismatch_seed, _calib=calib_doc)
+    try:
+        ref_nominal = simulate(ir, x, backend="reference").detail
+        rec = {"mismatch_seed": mismatch_seed, "ok": True,
+               **_run_one(ir, x, y, kind, ref_nominal, pdk, jobs, timeout_s)}
+    except (SpiceError, InputError) as exc:
+        rec = {"mismatch_seed": mismatch_seed, "ok": False, "error": str(exc).splitlines()[0][:300]}
+    rec["wall_s"] = time.time() - t0
+    return rec
+
+
+def _in_process(tasks: list):
+    for i, args in tasks:
+        yield i, pdk_run(*args)
+
+
+def _on_dask(client, tasks: list):
+    """Each run a Dask task; a task that fails on the worker (KilledWorker, ...) is a
+    failed record."""
+    from dask.distributed import as_completed
+
+    futs = {client.submit(pdk_run, *args, pure=False): i for i, args in tasks}
+    for fut in as_completed(list(futs)):
+        try:
+            yield futs[fut], fut.result()
+        except Exception as exc:
+            yield futs[fut], {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+
+
+def run_pdk_study(model, out, *, runs: int, sequences: int, seed: int = 0, bits: int = 6,
+                  corner: str = "tt", temp_c: float = 27.0, calib=None, sigma_target: float = 0.05,
+                  jobs: int | None = None, timeout_s: float = 900.0, resume: bool = False,
+                  scheduler: str | None = None, workers: int = 1, progress=print) -> dict:
+    """Run (or resume) the study (module doc); returns the summary. scheduler: None (runs
+    one after another here, each on `jobs` ngspice processes), 'local' (a Dask
+    LocalCluster of `workers` processes) or tcp://HOST:PORT: one Dask task per run."""
+    import os
+
     from ..hw.source import load_source
     from ..pdk.mapping import load_calibration
-    from ..pdk.netlist import PdkSetup
+    from .runner import _close, _connect
 
     out = Path(out)
     study.check_folder(out)
@@ -152,7 +198,7 @@ def run_pdk_study(model, out, *, runs: int, sequences: int, seed: int = 0, bits:
     ir, task = src.ir, src.task
     if ir.mismatch:
         raise InputError("--pdk-mismatch draws the PDK's mismatch: give the nominal model, not a perturbed IR")
-    load_calibration(calib)                   # fail before any simulation
+    calib_doc = load_calibration(calib)            # fail before any simulation; workers get the document
     x, y = task.x_test[:sequences], task.y_test[:sequences]
     jobs = jobs or min(4, os.cpu_count() or 1)
     params = {"model_sha256": study.model_sha256(ir.to_dict(), x, y), "runs": runs,
@@ -165,30 +211,24 @@ def run_pdk_study(model, out, *, runs: int, sequences: int, seed: int = 0, bits:
         study.open_study(out, params, resume)
         store.repair()
         done = {r["run"] for r in store.load() if r.get("ok")}
-        ref_nominal = simulate(ir, x, backend="reference").detail
-        for i, (mseed, _) in enumerate(run_seeds(seed, runs)):
-            if i in done:
-                continue
-            t0 = time.time()
-            pdk = PdkSetup(corner, temp_c, calib, sigma_target, mismatch_seed=mseed)
-            try:
-                rec = {"run": i, "mismatch_seed": mseed, "ok": True,
-                       **_run_one(ir, x, y, task.kind, ref_nominal, pdk, jobs, timeout_s)}
-            except Exception as exc:          # one failed run is recorded; --resume retries it
-                from ..spice import SpiceError
-                if not isinstance(exc, (SpiceError, InputError)):
-                    raise
-                rec = {"run": i, "mismatch_seed": mseed, "ok": False, "error": str(exc).splitlines()[0][:300]}
-            rec["wall_s"] = time.time() - t0
-            store.append([rec])
-            if progress:
-                key = "decision_agreement" if task.kind == "classify_last" else "state_agreement"
-                progress(f"  run {i + 1}/{runs} (seed {mseed}): " + (
-                    f"{key} {rec[key + '_calibrated']:.4f} vs the software as drawn, "
-                    f"{rec[key + '_nominal']:.4f} vs nominal ({rec['wall_s']:.0f} s)" if rec["ok"] else
-                    f"FAILED: {rec['error']}"))
+        seeds = dict(enumerate(mseed for mseed, _ in run_seeds(seed, runs)))
+        tasks = [(i, (ir.to_dict(), x, y, task.kind, corner, temp_c, calib_doc, sigma_target, seeds[i], jobs,
+                      timeout_s)) for i in range(runs) if i not in done]
+        conn = _connect(scheduler, workers) if scheduler and tasks else None
+        try:
+            for i, rec in (_on_dask(conn[0], tasks) if conn else _in_process(tasks)):
+                rec = {"run": i, "mismatch_seed": seeds[i], **rec}
+                store.append([rec])
+                if progress:
+                    key = "decision_agreement" if task.kind == "classify_last" else "state_agreement"
+                    progress(f"  run {i + 1}/{runs} (seed {seeds[i]}): " + (
+                        f"{key} {rec[key + '_calibrated']:.4f} vs the software as drawn, "
+                        f"{rec[key + '_nominal']:.4f} vs nominal ({rec['wall_s']:.0f} s)" if rec["ok"] else
+                        f"FAILED: {rec['error']}"))
+        finally:
+            _close(conn)
         records = store.load()
-        summary = {**params, **summarize(records, task.kind)}
+        summary = {**params, "scheduler": scheduler or "in process", **summarize(records, task.kind)}
         study.write_json(out / "summary.json", summary)
         write_csv(records, out / "runs.csv")
         if summary["succeeded"]:
