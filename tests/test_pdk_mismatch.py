@@ -94,3 +94,20 @@ def test_bmru_cell_thresholds_are_measured_both_ways():
     assert abs(nom["alpha"][0] / ir.layers[0].alpha[3] - 1) < 0.01
     drawn = measure_cells(cell, PdkSetup(mismatch_seed=4))[0]
     assert np.isfinite(drawn["theta_plus"]).all() and not np.array_equal(drawn["theta_plus"], nom["theta_plus"])
+
+
+def test_calibrated_bmru_cell_switches_where_the_drawn_cell_was_measured():
+    """calibrated_ir: a BMRU cell measured to switch at c = +1.03 and c = -0.98 (|beta| = 1)
+    becomes a software cell whose switching points are there, not at +-1."""
+    from cosim.hw.reference import run_layer
+
+    ir = load_source(ROOT / "models" / "bmru_flipflop", 6).ir
+    layer = ir.layers[0]
+    n = layer.n
+    m = {"theta_plus": np.full(n, 0.03), "theta_minus": np.full(n, -0.02), "alpha": np.full(n, 0.9)}
+    cal = calibrated_ir(channel_ir(ir, layer, 1), [{k: v[:1] for k, v in m.items()}]).layers[0]
+    c = np.array([-1.5, 1.02, 1.04, 0.5, -0.97, -0.99, -1.5, 1.02])
+    x = np.stack([c, np.ones_like(c)], axis=-1)[None]          # candidate, threshold inputs: |beta| = 1
+    s = run_layer(cal, x).state[0, :, 0]
+    assert s.tolist() == [-1, -1, 1, 1, 1, -1, -1, -1]
+    assert np.allclose(cal.alpha, 0.9)

@@ -12,7 +12,9 @@ outputs when high: its beta2, beta1 and alpha in that draw. The run's software s
 is the IR with those measured values, so a difference between circuit and software
 is a difference the calibrated model cannot explain (timing, loading, settling),
 not the draw itself; the agreement with the nominal software is recorded too.
-Other kinds keep their nominal software side (their cells are not measured yet).
+BMRU cells are measured at |beta| = 1 nA and enter the software side as a threshold
+gain and a candidate offset (calibrated_ir); CMRU ladders keep their nominal software
+side (a drawn ladder is not measured).
 
 Study folder: study.json, study.lock, runs.jsonl (one record per run, appended as it
 finishes; --resume runs the missing ones), summary.json, thresholds.png (histograms).
@@ -35,12 +37,32 @@ from .store import RunStore, write_csv
 
 
 def calibrated_ir(ir, measured: list):
-    """The IR with each measured first-quadrant cell's beta1, delta and alpha (a cell
-    that did not switch keeps its nominal values)."""
+    """The IR with each measured cell as drawn (a cell that did not switch keeps its
+    nominal values):
+      first-quadrant: its beta1, delta and alpha;
+      BMRU: its alpha, and its switching points as a common threshold gain and a
+        candidate offset: the threshold row scaled by 1 + (theta+ + theta-)/2 and
+        (theta- - theta+)/2 * BMRU_BETA added to the candidate, which puts the
+        software cell's switching points exactly on the measured ones at |beta| =
+        BMRU_BETA (1 nA) and moves them with |beta| by that common gain; a draw whose
+        two comparators differ in gain is then off by (theta+ - theta-)/2 of the
+        distance of |beta| from 1 nA."""
+    from ..pdk.staircase import BMRU_BETA
+
     layers = []
     for layer, m in zip(ir.layers, measured):
-        if m is None or "beta1" not in m:
+        if m is None:
             layers.append(layer)
+            continue
+        if "theta_plus" in m:
+            ok = np.isfinite(m["theta_plus"]) & np.isfinite(m["theta_minus"]) & np.isfinite(m["alpha"])
+            tp, tm = np.where(ok, m["theta_plus"], 0.0), np.where(ok, m["theta_minus"], 0.0)
+            gain = 1.0 + (tp + tm) / 2
+            thr, cand = layer.threshold, layer.candidate
+            layers.append(replace(
+                layer, alpha=np.where(ok, m["alpha"], layer.alpha),
+                threshold=replace(thr, gains=thr.gains * gain[:, None], bias=thr.bias * gain),
+                candidate=replace(cand, bias=cand.bias + (tm - tp) / 2 * BMRU_BETA)))
             continue
         ok = np.isfinite(m["beta1"]) & np.isfinite(m["beta2"]) & np.isfinite(m["alpha"])
         b1 = np.where(ok, m["beta1"], layer.beta1)
