@@ -51,6 +51,9 @@ figures: setup
 	for m in $(MODELS); do $(BIN)/cosim verify models/$$m --quiet --force --out reports/$$m || exit 1; done
 	cp reports/cmru_counting/ladder_l0_c0.png docs/ladder_cmru.png
 	$(BIN)/cosim power models/kws_fq_bmru --level transistor --sequences 2 --force --out docs/power_kws
+	$(BIN)/cosim hysteresis models/schmitt_digits --layer 1 --channel 4 --level transistor --force --out docs/hysteresis_transistor.png
+	$(BIN)/cosim fixedpoints models/schmitt_digits --layer 1 --channel 4 --level transistor --force --out docs/fixedpoints_transistor.png
+	$(BIN)/cosim hysteresis models/bmru_flipflop --level transistor --force --out docs/hysteresis_bmru_transistor.png
 
 # the keyword-spotting clips (espeak-ng + librosa MFCCs) and the model trained on them
 kws-data: setup
