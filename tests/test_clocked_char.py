@@ -15,6 +15,7 @@ from cosim.pdk.netlist import PdkSetup
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow      # tests/test_transistor_models.py runs the same ladder up and down in the default suite
 def test_ladder_bench_moves_one_rung_per_pulse_saturates_and_holds():
     """The characterization's ladder drive: 9 pulses up from rung -4 (the last one
     saturates at +4), 9 down, a step without update after each; nominal devices."""
