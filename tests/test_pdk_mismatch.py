@@ -111,3 +111,11 @@ def test_calibrated_bmru_cell_switches_where_the_drawn_cell_was_measured():
     s = run_layer(cal, x).state[0, :, 0]
     assert s.tolist() == [-1, -1, 1, 1, 1, -1, -1, -1]
     assert np.allclose(cal.alpha, 0.9)
+
+
+def test_histograms_of_a_study_without_measured_cells_are_skipped(tmp_path):
+    """A CMRU study measures no cells: no thresholds.png, and no error at the end of the study."""
+    from cosim.montecarlo.pdk_study import plot_histograms
+
+    assert plot_histograms([{"run": 0, "ok": True, "state_agreement_calibrated": 0.3}], tmp_path / "t.png") is False
+    assert not (tmp_path / "t.png").exists()

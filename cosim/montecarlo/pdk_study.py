@@ -130,7 +130,7 @@ def summarize(records: list, kind: str) -> dict:
     return s
 
 
-def plot_histograms(records: list, path: Path) -> None:
+def plot_histograms(records: list, path: Path) -> bool:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,6 +144,8 @@ def plot_histograms(records: list, path: Path) -> None:
         v = np.concatenate([np.asarray(r[k], float) for r in ok for k in r if k.endswith(f"_{name}_rel")] or [[]])
         if v.size:
             values[name] = v[np.isfinite(v)]
+    if not values:              # no measured cells (a CMRU model: its drawn ladders are not measured)
+        return False
     fig, axes = plt.subplots(1, len(values), figsize=(3.4 * len(values), 3.2), squeeze=False)
     axes = axes[0]
     for ax, (name, v) in zip(axes, values.items()):
@@ -155,6 +157,7 @@ def plot_histograms(records: list, path: Path) -> None:
     fig.tight_layout()
     save_figure(fig, path, dpi=120)
     plt.close(fig)
+    return True
 
 
 def pdk_run(ir_doc: dict, x, y, kind: str, corner: str, temp_c: float, calib_doc: dict, sigma_target: float,
