@@ -20,14 +20,9 @@ each ngspice on one thread when jobs > 1 (spice.run_netlist: parallel 2-thread r
 spin-wait for each other).
 What partitioning leaves out: loading between cells at their ports (none with the
 behavioral banks: their inputs are ideal sense sources) and any coupling through a
-shared supply. Simulation.detail holds {levels, ngspice_wall_s, partitions, power_nw,
-bank_power_nw, bank_ref_power_nw}: power_nw[l] is (batch, time, channels), each cell's
-supply power averaged over each step (nW; the transistor cells only: behavioral
-mirrors and gates draw nothing). With pdk.banks == "transistor" a first-quadrant
-layer's partitions hold the cell's own candidate row in sky130 mirrors (pdk.banks),
-driven by the layer's inputs: bank_power_nw[l] (batch, time, channels) is each row's
-outputs, bank_ref_power_nw[l] (batch, time) the layer's shared p references (zero
-for behavioral banks).
+shared supply. Simulation.detail holds {levels, ngspice_wall_s, partitions, power_nw}:
+power_nw[l] is (batch, time, channels), each cell's supply power averaged over each
+step (nW; the transistor cells only: the behavioral mirrors and gates draw nothing).
 """
 from __future__ import annotations
 
@@ -57,22 +52,14 @@ def cell_seed(mismatch_seed: int, layer: int, channel: int) -> int:
     return int(np.random.SeedSequence([int(mismatch_seed), layer, channel]).generate_state(1)[0] % (2 ** 31 - 2))
 
 
-def channel_ir(ir: HardwareIR, layer: CellLayer, channel: int, keep_bank: bool = False) -> HardwareIR:
+def channel_ir(ir: HardwareIR, layer: CellLayer, channel: int) -> HardwareIR:
     """A one-cell model: `channel` of `layer` driven straight by its candidate (input 0)
-    and, for the signed kinds, its threshold (input 1); the readout is its output.
-    keep_bank (first-quadrant layers): driven by the layer's inputs through its own
-    candidate row instead (a transistor bank's partition)."""
+    and, for the signed kinds, its threshold (input 1); the readout is its output."""
     signed = layer.threshold is not None
     n_in = 2 if signed else 1
     fields = {k: np.asarray(getattr(layer, k))[[channel]] for k in _PER_CHANNEL
               if getattr(layer, k) is not None}
-    cand = MirrorBank(np.eye(1, n_in), np.zeros(1))
-    if keep_bank:
-        if signed:
-            raise InputError("keep_bank: only first-quadrant layers have transistor candidate banks")
-        cand = MirrorBank(np.asarray(layer.candidate.gains)[[channel]], np.asarray(layer.candidate.bias)[[channel]])
-        n_in = cand.gains.shape[1]
-    sub = replace(layer, candidate=cand,
+    sub = replace(layer, candidate=MirrorBank(np.eye(1, n_in), np.zeros(1)),
                   threshold=MirrorBank(np.eye(1, n_in, 1), np.zeros(1)) if signed else None,
                   ladder_scale=None if not layer.ladder_scale else [layer.ladder_scale[channel]], **fields)
     return replace(ir, n_inputs=n_in, n_outputs=1, layers=[sub], readout=MirrorBank(np.ones((1, 1)), np.zeros(1)),
@@ -87,27 +74,17 @@ def drive(layer: CellLayer, h: np.ndarray) -> np.ndarray:
     return np.stack(parts, axis=-1)
 
 
-#: extra supplies of a partition (pdk.banks): the bank outputs, the bank references
-BANK_SUPPLIES = ("vbank", "vbref")
-
-
 def run_partition(sub: HardwareIR, x: np.ndarray, pdk, timeout_s: float, seed: int, threads):
     """(states (time,), output currents (time,) units, levels, ngspice wall s, supply power
-    (time,) nW: the cell's supply current averaged over each step, times vdd; banks:
-    None, or {vbank, vbref} (time,) nW, a transistor bank's outputs and references)."""
+    (time,) nW: the cell's supply current averaged over each step, times vdd)."""
     net = build_netlist(sub, x[None], title=f"cosim partition {sub.name}", level="transistor", pdk=pdk)
     if pdk.max_step_s is not None:
         net.circuit.analysis = replace(net.circuit.analysis, max_step_s=pdk.max_step_s)
-    names = {e.name for e in net.circuit.elements if e.kind == "vsource"}
-    extra = [v for v in BANK_SUPPLIES if v[1:] in names]
-    net.circuit.saves += ["i(vdd)", "time"] + [f"i({v})" for v in extra]
+    net.circuit.saves += ["i(vdd)", "time"]
     res = run_netlist(write_netlist(net.circuit), timeout_s=timeout_s, seed=seed, threads=threads)
     sig = step_signals(res, net, sub.timing)
-
-    def nw(vec):
-        return pdk.vdd_v * step_means(res["time"], -res[vec], sub.timing.dt_s, net.n_steps) * 1e9
-    banks = {v: nw(f"i({v})") for v in extra} or None
-    return sig.states[0][0][:, 0], sig.outputs[0][:, 0], net.levels, res.wall_s, nw("i(vdd)"), banks
+    power = pdk.vdd_v * step_means(res["time"], -res["i(vdd)"], sub.timing.dt_s, net.n_steps) * 1e9
+    return sig.states[0][0][:, 0], sig.outputs[0][:, 0], net.levels, res.wall_s, power
 
 
 def step_means(t: np.ndarray, v: np.ndarray, dt_s: float, n_steps: int) -> np.ndarray:
@@ -139,30 +116,23 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
     jobs = max(1, jobs or min(8, os.cpu_count() or 1))
     batch, T = x.shape[:2]
     states, outs, power, levels, wall = [], [], [], {}, 0.0
-    bank_out, bank_ref = [], []
     h = [apply_bank(m.proj, x[b:b + 1])[0] if m.proj is not None else x[b] for b, m in enumerate(irs)]
     total = batch * sum(layer.n for layer in first.layers)
     done = 0
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for l in range(len(first.layers)):
             futures = {}
-            bank = pdk.banks == "transistor" and get_kind(first.layers[l].kind).first_quadrant
             for b, m in enumerate(irs):
                 layer = m.layers[l]
                 d = drive(layer, h[b][None])[0]               # (time, channels, 1|2)
                 for i in range(layer.n):
                     cell = seed if pdk.mismatch_seed is None else cell_seed(pdk.mismatch_seed, l, i)
-                    futures[b, i] = pool.submit(run_partition, channel_ir(m, layer, i, keep_bank=bank),
-                                                h[b] if bank else d[:, i], pdk, timeout_s, cell,
-                                                1 if jobs > 1 else None)
+                    futures[b, i] = pool.submit(run_partition, channel_ir(m, layer, i), d[:, i],
+                                                pdk, timeout_s, cell, 1 if jobs > 1 else None)
             st = np.zeros((batch, T, first.layers[l].n))
-            out, pw, bo = np.zeros_like(st), np.zeros_like(st), np.zeros_like(st)
-            refs = np.zeros((batch, T))
+            out, pw = np.zeros_like(st), np.zeros_like(st)
             for (b, i), fut in futures.items():
-                st[b, :, i], out[b, :, i], lv, w, pw[b, :, i], banks = fut.result()
-                if banks:           # every partition of the layer holds the same references: count them once
-                    bo[b, :, i] = banks["vbank"]
-                    refs[b] = banks["vbref"]
+                st[b, :, i], out[b, :, i], lv, w, pw[b, :, i] = fut.result()
                 levels.update(lv)
                 wall += w
                 done += 1
@@ -171,8 +141,6 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
             states.append(st)
             outs.append(out)
             power.append(pw)
-            bank_out.append(bo)
-            bank_ref.append(refs)
             h = [out[b] for b in range(batch)]
     outputs = []
     for b, m in enumerate(irs):
@@ -184,4 +152,4 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
         levels["readout filters"] = "software reference (on the measured cell outputs)"
     return Simulation("transistor", states, np.stack(outputs),
                       detail={"levels": levels, "ngspice_wall_s": wall, "partitions": total,
-                              "power_nw": power, "bank_power_nw": bank_out, "bank_ref_power_nw": bank_ref})
+                              "power_nw": power})

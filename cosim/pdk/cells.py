@@ -40,19 +40,16 @@ def fet(c: Circuit, name: str, kind: str, d: str, g: str, s: str, b: str, unit: 
 
 def mirror_bank(c: Circuit, name: str, inp: str, outputs: list, *, polarity: str = "n",
                 unit: Unit = Unit(), n_in: int = 1, cascode: bool = True,
-                vdd: str = "vdd", vss: str = "0", ref_supply: str | None = None) -> None:
-    """A current-mirror bank (module doc): outputs [(node, count), ...] with gains count / n_in.
-    ref_supply: a p-bank's reference diodes on this supply net instead of vdd (so its
-    branch current can be measured apart from the outputs')."""
+                vdd: str = "vdd", vss: str = "0") -> None:
+    """A current-mirror bank (module doc): outputs [(node, count), ...] with gains count / n_in."""
     rail = vss if polarity == "n" else vdd
-    ref = rail if polarity == "n" or ref_supply is None else ref_supply
     top = f"{name}_b"                                   # diode gate of the lower (rail) device
     if cascode:
-        fet(c, f"{name}_ic", polarity, inp, inp, top, ref, unit, n_in)
-        fet(c, f"{name}_ir", polarity, top, top, ref, ref, unit, n_in)
+        fet(c, f"{name}_ic", polarity, inp, inp, top, rail, unit, n_in)
+        fet(c, f"{name}_ir", polarity, top, top, rail, rail, unit, n_in)
     else:
         top = inp
-        fet(c, f"{name}_ir", polarity, inp, inp, ref, ref, unit, n_in)
+        fet(c, f"{name}_ir", polarity, inp, inp, rail, rail, unit, n_in)
     for k, (node, count) in enumerate(outputs):
         if count <= 0:
             continue

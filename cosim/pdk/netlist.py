@@ -46,9 +46,7 @@ class PdkSetup:
     in every netlist that holds it alone (ENV.md: the draw follows netlist order);
     max_step_s: None (ngspice's own step control), or the largest time step of the
     transient (s): a step of a few 100 us across an input edge can land a latch in its
-    other state (README: the flip-flop at ff, -20 °C); banks: "behavioral" (ideal
-    mirror banks) or "transistor" (the candidate banks of first-quadrant layers from
-    sky130 mirrors, pdk.banks; the other banks stay behavioral)."""
+    other state (README: the flip-flop at ff, -20 °C)."""
     corner: str = "tt"
     temp_c: float = 27.0
     calib_path: str | None = None
@@ -56,7 +54,6 @@ class PdkSetup:
     vdd_v: float = 1.8
     mismatch_seed: int | None = None
     max_step_s: float | None = None
-    banks: str = "behavioral"
     _calib: dict | None = field(default=None, repr=False)
     _cells: dict = field(default_factory=dict, repr=False)
 
@@ -69,8 +66,6 @@ class PdkSetup:
 
     def prepare(self, bld) -> None:
         """Models, supply, options and temperature of the builder's circuit."""
-        if self.banks not in ("behavioral", "transistor"):
-            raise InputError(f"banks must be 'behavioral' or 'transistor', got {self.banks!r}")
         bld.c.library = CombinedLibrary((bld.c.library, pdk_library(self.corner, self.mismatch_seed is not None)))
         bld.c.add("vsource", "dd", SUPPLY, "0", value=self.vdd_v)
         bld.c.options = OPTIONS
@@ -97,16 +92,6 @@ class PdkSetup:
             on = s0 >= int(sid[1:]) if sid[0] == "p" else -s0 >= int(sid[1:])
             bld.set_initial(instance, f"s_{sid}", self.vdd_v if on else 0.0)
             bld.set_initial(instance, f"xs_{sid}.x", 0.0 if on else self.vdd_v)
-
-    def candidate_bank(self, bld, p: str, bank, inputs: list, targets: list) -> dict:
-        """A first-quadrant layer's candidate bank from sky130 mirrors (pdk.banks) at the
-        mismatch budget's unit size; recorded in the builder's levels."""
-        from .banks import candidate_bank, unit_for
-
-        rec = candidate_bank(bld, p, bank, inputs, targets, unit_for(self.size()["mirror_unit_area_um2"]),
-                             self.vdd_v)
-        bld.levels["first-quadrant candidate banks"] = "transistor"
-        return rec
 
     def size(self, kind: str = "schmitt") -> dict:
         """The size of a `kind` cell for the mismatch budget (pdk.mapping.cell_size)."""

@@ -123,7 +123,7 @@ def bmru_loop(ir, layer_index: int, channel: int, beta: float, pdk, timeout_s: f
     c = loop_stair(beta, fine, n_fine)
     drive = np.stack([c, np.full_like(c, beta)], axis=-1)
     layer = ir.layers[layer_index]
-    st, o, _, wall, *_ = run_partition(channel_ir(ir, layer, channel), drive, pdk, timeout_s, 0, threads)
+    st, o, _, wall, _ = run_partition(channel_ir(ir, layer, channel), drive, pdk, timeout_s, 0, threads)
     turn = int(np.argmax(c))
     up = crossing(c[:turn + 1], (st[:turn + 1] + 1) / 2, True)
     down = crossing(c[turn:], (st[turn:] + 1) / 2, False)

@@ -11,21 +11,15 @@ from ..windows import CellWindow
 from . import CellKind, bench_width, register
 
 
-def _rectified(bld, p, inputs, first) -> list:
-    """The first layer rectifies its inputs (a unipolar input mirror passes only positive
-    current); later layers' inputs are first-quadrant outputs already."""
-    if not first:
-        return inputs
-    rect = []
-    for j, src in enumerate(inputs):
-        bld.rectify(f"{p}r{j}", src)
-        rect.append(bld.sense(f"{p}r{j}", f"{p}r{j}"))
-    return rect
-
-
 def _candidates(bld, p, layer, inputs, first, noise) -> list:
-    """Candidate sum nodes of the layer (behavioral bank on rectified inputs)."""
-    inputs = _rectified(bld, p, inputs, first)
+    """Candidate sum nodes of the layer; the first layer rectifies its inputs (a unipolar
+    input mirror passes only positive current)."""
+    if first:
+        rect = []
+        for j, src in enumerate(inputs):
+            bld.rectify(f"{p}r{j}", src)
+            rect.append(bld.sense(f"{p}r{j}", f"{p}r{j}"))
+        inputs = rect
     cands = [f"{p}c{i}" for i in range(layer.n)]
     bld.bank(f"{p}w", layer.candidate, inputs, cands)
     bld.noise(p, cands, noise)
@@ -58,23 +52,14 @@ def transistor(bld, p, layer, inputs, clk, first, noise):
     """The clocked sky130 cell `sky130_schmitt_clk` per channel at its calibrated
     biases and size (pdk.netlist.PdkSetup.cell); the weighted sums stay behavioral
     mirrors, and the candidate reaches the cell through a rectifier (the ReLU a
-    mirror bank's sink devices give in silicon, where they run out of headroom);
-    with pdk.banks == "transistor" the candidate bank is sky130 mirrors into the cells'
-    inputs (pdk.banks), and their sink devices give that ReLU."""
-    cell_in = [f"{p}q{i}" for i in range(layer.n)]
-    cands = None
-    if bld.pdk.banks == "transistor":
-        bld.pdk.candidate_bank(bld, p, layer.candidate, _rectified(bld, p, inputs, first), cell_in)
-        bld.noise(p, cell_in, noise)
-    else:
-        cands = _candidates(bld, p, layer, inputs, first, noise)
+    mirror bank's sink devices give in silicon, where they run out of headroom)."""
+    cands = _candidates(bld, p, layer, inputs, first, noise)
     clk_v = bld.clock_volts(clk)
     vdd = bld.pdk.vdd_v
     outs, states = [], []
     for i in range(layer.n):
         m = bld.pdk.cell(bld.ir, bld.layer_index, i)
-        if cands is not None:
-            bld.rectify(cell_in[i], bld.sense(f"{p}s{i}", cands[i]))
+        bld.rectify(f"{p}q{i}", bld.sense(f"{p}s{i}", cands[i]))
         bld.instance(f"{p}x{i}", "sky130_schmitt_clk", f"{p}q{i}", clk_v, f"{p}h{i}", "vdd", "0",
                      ithresh=m["ithresh_na"] * 1e-9, iwidth=m["iwidth_na"] * 1e-9,
                      igain=m["igain_na"] * 1e-9, msize=m["msize"])
