@@ -69,7 +69,7 @@ def add_characterize(sub) -> argparse.ArgumentParser:
     p.add_argument("--only", choices=("power", "clocked"), default=None,
                    help="refresh one section of the existing calibration file in --out, keeping the others: "
                         "power (the cells' power models, about 1.5 min) or clocked (the clocked, BMRU and "
-                        "ladder cells as the models run them, with mismatch draws, about 4 min)")
+                        "ladder cells as the models run them, with mismatch draws, about 5.5 min)")
     p.set_defaults(func=_characterize)
     return p
 
