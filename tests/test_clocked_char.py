@@ -61,3 +61,32 @@ def test_clocked_section_end_to_end():
     doc = clocked_char.characterize_clocked(draws=1, progress=lambda *_: None)
     json.dumps(doc)
     assert doc["ladder"]["rungs_right"] and doc["schmitt_clk"]["mismatch"]["cells"] == 3
+
+
+def test_register_ladder_start_codes_every_rung_as_a_thermometer():
+    """register_ladder_ic: bit j is 1 iff s0 >= j - K, its complement and latch nodes agree,
+    and the stages the output reads (P_k = b_(K+k), N_k = not b_(K-k+1)) give level s0."""
+    from cosim.errors import InputError
+    from cosim.pdk.register_ladder import register_ladder_ic, register_ladder_subckt
+
+    K = 4
+    for s0 in range(-K, K + 1):
+        ic = register_ladder_ic(K, s0)
+        bits = [ic[f"q{j}"] > 0.9 for j in range(1, 2 * K + 1)]
+        assert bits == sorted(bits, reverse=True) and sum(bits) == s0 + K
+        assert all((ic[f"qb{j}"] > 0.9) != b and (ic[f"xb{j}.ma"] > 0.9) == b for j, b in enumerate(bits, 1))
+        level = sum(bits[K + k - 1] for k in range(1, K + 1)) - sum(not bits[K - k] for k in range(1, K + 1))
+        assert level == s0
+    with pytest.raises(InputError):
+        register_ladder_ic(K, K + 1)
+    with pytest.raises(InputError):
+        register_ladder_subckt(0)
+    text = register_ladder_subckt(K)
+    assert text.count("sky130_reg_bit") == 2 * K and "xb8 q7 vss q8 qb8" in text
+
+
+@pytest.mark.slow      # about 3 min per draw on this machine
+def test_register_ladder_counts_right_under_pdk_mismatch_and_at_85c():
+    for pdk, seed in ((PdkSetup(mismatch_seed=5), 5), (PdkSetup(mismatch_seed=6), 6), (PdkSetup("ss", 85.0), None)):
+        r = clocked_char._ladder_run(pdk, seed)
+        assert r["rungs_right"], (pdk, r["steps_right"])

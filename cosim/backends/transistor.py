@@ -16,8 +16,8 @@ readout bank are evaluated as in the software reference, on the measured outputs
     simulate(ir, x, backend="transistor", pdk=PdkSetup("ss", 85), jobs=2)   # cosim.pdk.netlist
 
 Partitions run in parallel threads (each is an ngspice process), `jobs` at a time,
-each ngspice on one thread when jobs > 1 (spice.run_netlist: parallel 2-thread runs
-spin-wait for each other).
+each ngspice on one thread (spice.run_netlist: 2-thread runs spin-wait for each other
+and for other work on the machine; a BMRU loop took 45-106 s on 2 threads, 3-9 s on one).
 What partitioning leaves out: loading between cells at their ports (none with the
 behavioral banks: their inputs are ideal sense sources) and any coupling through a
 shared supply. Simulation.detail holds {levels, ngspice_wall_s, partitions, power_nw}:
@@ -128,7 +128,7 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
                 for i in range(layer.n):
                     cell = seed if pdk.mismatch_seed is None else cell_seed(pdk.mismatch_seed, l, i)
                     futures[b, i] = pool.submit(run_partition, channel_ir(m, layer, i), d[:, i],
-                                                pdk, timeout_s, cell, 1 if jobs > 1 else None)
+                                                pdk, timeout_s, cell, 1)
             st = np.zeros((batch, T, first.layers[l].n))
             out, pw = np.zeros_like(st), np.zeros_like(st)
             for (b, i), fut in futures.items():

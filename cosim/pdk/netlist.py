@@ -16,8 +16,6 @@ from .bench import OPTIONS, library as pdk_library
 from .mapping import cell_size, load_calibration, map_cells
 
 SUPPLY = "vdd"
-#: the ladder's DPI leak bias: 20 pA gives its 2 ms design tau at 1 pF (pdk.ladder)
-LADDER_ITAU_A, LADDER_TAU_S = 20e-12, 2e-3
 
 
 @dataclass(frozen=True)
@@ -75,23 +73,21 @@ class PdkSetup:
                              f"{bld.iu:g} A per unit")
 
     def ladder(self, bld, K: int, design) -> str:
-        """Name of the transistor ladder subcircuit for K rungs per side and a LadderDesign
-        (units, s), added to the builder's netlist once; its DPI leak scales to design.tau_s."""
-        from .ladder import ladder_subckt
+        """Name of the transistor ladder subcircuit for K rungs per side, added to the
+        builder's netlist once: the register ladder (pdk.register_ladder), which counts the
+        update pulses the LadderDesign's window implements (its c0, h, w, a and tau are the
+        behavioral circuit's, not this one's)."""
+        from .register_ladder import register_ladder_subckt
 
-        iu, name = bld.iu, f"sky130_ladder_k{K}"
-        return bld.subckt(name, ("up", "dn", "out", "vdd", "vss"), ladder_subckt(
-            K, name, c0=design.c0 * iu, h=design.h * iu, w=design.w * iu, a=design.a * iu, iunit=iu,
-            itau=LADDER_ITAU_A * LADDER_TAU_S / design.tau_s))
+        name = f"sky130_register_k{K}"
+        return bld.subckt(name, ("up", "dn", "out", "vdd", "vss"), register_ladder_subckt(K, name, iunit=bld.iu))
 
     def ladder_start(self, bld, instance: str, K: int, s0: int) -> None:
-        """Start ladder `instance` on rung s0: each stage's state and comparison node."""
-        from .ladder import ladder_stages
+        """Start ladder `instance` on rung s0: every latch node of its register."""
+        from .register_ladder import register_ladder_ic
 
-        for sid in ladder_stages(K):
-            on = s0 >= int(sid[1:]) if sid[0] == "p" else -s0 >= int(sid[1:])
-            bld.set_initial(instance, f"s_{sid}", self.vdd_v if on else 0.0)
-            bld.set_initial(instance, f"xs_{sid}.x", 0.0 if on else self.vdd_v)
+        for node, volts in register_ladder_ic(K, s0, self.vdd_v).items():
+            bld.set_initial(instance, node, volts)
 
     def size(self, kind: str = "schmitt") -> dict:
         """The size of a `kind` cell for the mismatch budget (pdk.mapping.cell_size)."""

@@ -83,7 +83,7 @@ def measure_cells(ir, pdk, jobs: int = 2, timeout_s: float = 900.0) -> list:
                     drive = np.stack([x, np.full_like(x, BMRU_BETA)], axis=-1)
                 seed = 0 if pdk.mismatch_seed is None else cell_seed(pdk.mismatch_seed, l, i)
                 futs.append((x, up, down, pool.submit(run_partition, channel_ir(ir, layer, i), drive, pdk,
-                                                      timeout_s, seed, 1 if jobs > 1 else None)))
+                                                      timeout_s, seed, 1)))
             names = ("beta2", "beta1") if fq else ("theta_plus", "theta_minus")
             m = {names[0]: [], names[1]: [], "alpha": []}
             for x, up, down, fut in futs:

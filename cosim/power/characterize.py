@@ -101,7 +101,7 @@ def characterize_power(corner: str = "tt", temp_c: float = 27.0, seed: int = 0, 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futs = [pool.submit(run_partition, channel_ir(one_layer_ir(layer, "power bench"), layer, 0), x, pdk,
                                 timeout_s, seed,
-                                1 if jobs > 1 else None) for layer, x in cells]
+                                1) for layer, x in cells]
             results = [f.result() for f in futs]
         fitted = _fit([(layer, x, r[0], r[4]) for (layer, x), r in zip(cells, results)])
         doc[kind] = {"cell": CELLS[kind], "features": FEATURES[kind][1], "runs": runs[kind], **fitted}

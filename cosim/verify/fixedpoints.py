@@ -133,11 +133,14 @@ def transistor_bmru(ir, result, calib_path=None, sigma_target: float = 0.05) -> 
     return result.transistor
 
 
-def transistor_ladder(ir, result, calib_path=None, sigma_target: float = 0.05, hold_steps: int = 10) -> dict:
-    """The channel's ladder at transistor level (sky130, pdk.ladder) started on every rung
-    -K..K and held with no update for `hold_steps` steps (partitioned transistor backend):
-    its levels I(out)/alpha per step go into result.trace["transistor_ladder"] (2K+1,
-    hold_steps) and result.transistor (max level error in rungs, all held)."""
+def transistor_ladder(ir, result, calib_path=None, sigma_target: float = 0.05, hold_steps: int = 10,
+                      jobs: int = 2) -> dict:
+    """The channel's ladder at transistor level (sky130, pdk.register_ladder) started on
+    every rung -K..K and held with no update for `hold_steps` steps (partitioned transistor
+    backend, `jobs` rungs at a time): its levels I(out)/alpha per step go into
+    result.trace["transistor_ladder"] (2K+1, hold_steps) and result.transistor (max level
+    error in rungs, all held)."""
+    from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
 
     import numpy as np
@@ -148,13 +151,15 @@ def transistor_ladder(ir, result, calib_path=None, sigma_target: float = 0.05, h
 
     layer = ir.layers[result.layer]
     K = layer.ladder_k
-    rows = []
-    for k in range(-K, K + 1):
+    pdk = PdkSetup(calib_path=calib_path, sigma_target=sigma_target)
+    x = np.tile([[0.0, 1.0]], (1, hold_steps, 1))              # |c| < |beta|: no update
+
+    def held(k: int) -> np.ndarray:
         sub = channel_ir(ir, replace(layer, init_state=np.full(layer.n, float(k))), result.channel)
-        x = np.tile([[0.0, 1.0]], (1, hold_steps, 1))          # |c| < |beta|: no update
-        pdk = PdkSetup(calib_path=calib_path, sigma_target=sigma_target)
-        rows.append(simulate(sub, x, backend="transistor", pdk=pdk, jobs=1).states[0][0, :, 0])
-    meas = np.array(rows)
+        return simulate(sub, x, backend="transistor", pdk=pdk, jobs=1).states[0][0, :, 0]
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        meas = np.array(list(pool.map(held, range(-K, K + 1))))
     err = np.abs(meas - np.arange(-K, K + 1)[:, None])
     result.trace["transistor_ladder"] = meas
     result.transistor = {"corner": pdk.corner, "temp_c": pdk.temp_c, "hold_steps": hold_steps,
