@@ -81,6 +81,9 @@ def test_register_ladder_start_codes_every_rung_as_a_thermometer():
         register_ladder_ic(K, K + 1)
     with pytest.raises(InputError):
         register_ladder_subckt(0)
+    with pytest.raises(InputError, match="alpha source area"):
+        register_ladder_subckt(K, source_area_um2=100.0)
+    assert "XBA1 ap1 ap1 vdd vdd sky130_fd_pr__pfet_01v8 w=4 l=8" in register_ladder_subckt(K, source_area_um2=32.0)
     text = register_ladder_subckt(K)
     assert text.count("sky130_reg_bit") == 2 * K and "xb8 q7 vss q8 qb8" in text
 

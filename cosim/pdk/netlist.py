@@ -76,11 +76,14 @@ class PdkSetup:
         """Name of the transistor ladder subcircuit for K rungs per side, added to the
         builder's netlist once: the register ladder (pdk.register_ladder), which counts the
         update pulses the LadderDesign's window implements (its c0, h, w, a and tau are the
-        behavioral circuit's, not this one's)."""
+        behavioral circuit's, not this one's). Its alpha sources get the mirror banks'
+        unit area for the mismatch budget (at most 50 um2)."""
         from .register_ladder import register_ladder_subckt
 
         name = f"sky130_register_k{K}"
-        return bld.subckt(name, ("up", "dn", "out", "vdd", "vss"), register_ladder_subckt(K, name, iunit=bld.iu))
+        area = min(50.0, self.size()["mirror_unit_area_um2"])
+        return bld.subckt(name, ("up", "dn", "out", "vdd", "vss"),
+                          register_ladder_subckt(K, name, iunit=bld.iu, source_area_um2=area))
 
     def ladder_start(self, bld, instance: str, K: int, s0: int) -> None:
         """Start ladder `instance` on rung s0: every latch node of its register."""

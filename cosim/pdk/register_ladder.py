@@ -40,7 +40,8 @@ def _stage_bit(sid: str, K: int) -> int:
 
 
 def register_ladder_subckt(K: int, name: str | None = None, *, alpha: float = 1e-9,
-                           iunit: float = 1e-9, istarve: float = 2e-9) -> str:
+                           iunit: float = 1e-9, istarve: float = 2e-9,
+                           source_area_um2: float = 8.0) -> str:
     """``.subckt`` text of a register ladder with K rungs per side.
 
     Ports ``up dn out vdd vss`` as pdk.ladder.ladder_subckt: a unit update is a current
@@ -48,11 +49,18 @@ def register_ladder_subckt(K: int, name: str | None = None, *, alpha: float = 1e
     above iunit/2; ``out`` carries alpha*(sum P - sum N) (A; hold it near 0.9 V);
     ``vdd`` 1.8 V. Header parameters (overridable on the X line): alpha (A); istarve (A),
     the logic's starving current I_s (circuits/sky130_register.lib: it sets the edges).
+    source_area_um2: W*L of each alpha source device and its reference (um2, W:L = 1:2;
+    8 = 2x4 um, at most 50 = 5x10 um): the mismatch budget of the level current
+    (pdk.mapping.cell_size's mirror unit area). The count does not depend on it.
     Internal nodes (prefix the instance name): ``xb<j>.q`` / ``xb<j>.qb`` bit j and its
     complement, j = 1..2K; ``dir`` the direction latch.
     """
     if not (isinstance(K, int) and K >= 1):
         raise InputError("K must be an integer >= 1")
+    if not 8.0 <= source_area_um2 <= 50.0:
+        raise InputError(f"alpha source area {source_area_um2:g} um2 outside 8..50 um2")
+    sw = (source_area_um2 / 2) ** 0.5
+    src = f"w={_f(sw)} l={_f(2 * sw)}"
     name = name or f"sky130_register_k{K}"
     if name != name.lower():
         raise InputError("subcircuit names must be lower case")
@@ -79,17 +87,17 @@ def register_ladder_subckt(K: int, name: str | None = None, *, alpha: float = 1e
         L.append(f"xb{j} {lo} {hi} q{j} qb{j} dir dirb p1 p1b p2 p2b vdd vss vbp vbn sky130_reg_bit")
     L += ["* --- level output: alpha per stage, cascoded pFET (P) and nFET (N) mirrors",
           "iap ap2 vss {alpha}",
-          f"XBA1 ap1 ap1 vdd vdd {PF} w=2 l=4", f"XBA2 ap2 ap2 ap1 ap1 {PF} w=1 l=2",
+          f"XBA1 ap1 ap1 vdd vdd {PF} {src}", f"XBA2 ap2 ap2 ap1 ap1 {PF} w=1 l=2",
           "ian vdd an2 {alpha}",
-          f"XBA3 an1 an1 vss vss {NF} w=2 l=4", f"XBA4 an2 an2 an1 vss {NF} w=1 l=2"]
+          f"XBA3 an1 an1 vss vss {NF} {src}", f"XBA4 an2 an2 an1 vss {NF} w=1 l=2"]
     for sid in register_stages(K):
         qb = f"qb{_stage_bit(sid, K)}"
         if sid[0] == "p":   # on when b = 1: qb low opens the pFET switch
-            L += [f"XA{sid}a a1_{sid} ap1 vdd vdd {PF} w=2 l=4",
+            L += [f"XA{sid}a a1_{sid} ap1 vdd vdd {PF} {src}",
                   f"XA{sid}b a2_{sid} ap2 a1_{sid} a1_{sid} {PF} w=1 l=2",
                   f"XA{sid}c out {qb} a2_{sid} vdd {PF} w=1 l=1"]
         else:               # on when b = 0: qb high closes the nFET switch
-            L += [f"XA{sid}a a1_{sid} an1 vss vss {NF} w=2 l=4",
+            L += [f"XA{sid}a a1_{sid} an1 vss vss {NF} {src}",
                   f"XA{sid}b a2_{sid} an2 a1_{sid} vss {NF} w=1 l=2",
                   f"XA{sid}c out {qb} a2_{sid} vss {NF} w=1 l=1"]
     L.append(f".ends {name}")
