@@ -29,7 +29,7 @@ def _cmd_pdk(args) -> None:
     s = run_pdk_study(args.model, args.out, runs=args.runs, sequences=args.sequences, seed=args.seed,
                       bits=args.bits, corner=args.corner, temp_c=args.temp, calib=args.calib,
                       sigma_target=args.sigma_target, jobs=2 if args.scheduler else args.workers,
-                      timeout_s=args.timeout, resume=args.resume, scheduler=args.scheduler,
+                      timeout_s=args.timeout or 3600.0, resume=args.resume, scheduler=args.scheduler,
                       workers=args.workers or 1, progress=None if args.quiet else print)
     print(format_summary(s))
     print(f"results in {args.out}")
@@ -68,7 +68,7 @@ def _cmd(args) -> None:
 
     kw = dict(runs=args.runs, noise_na=args.noise, sequences=args.sequences, batch=args.batch,
               workers=args.workers, seed=args.seed, resume=args.resume, scheduler=args.scheduler,
-              timeout_s=args.timeout, bits=args.bits, progress=not args.quiet, engine=args.engine,
+              timeout_s=args.timeout or 300.0, bits=args.bits, progress=not args.quiet, engine=args.engine,
               device=args.device)
     if len(args.mismatch) == 1:
         s = run_study(args.model, args.out, mismatch=args.mismatch[0], spot_check=args.spot_check, **kw)
@@ -125,7 +125,8 @@ def add_cli(sub):
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address tcp://HOST:PORT, or 'local' for a LocalCluster")
     p.add_argument("--resume", action="store_true", help="continue a study: run the runs not finished or failed")
-    p.add_argument("--timeout", type=at.timeout_s, default=300.0, help="ngspice time limit per netlist (s, > 0)")
+    p.add_argument("--timeout", type=at.timeout_s, default=None,
+                   help="ngspice time limit per netlist (s, > 0; default 300, 3600 at --level transistor)")
     p.add_argument("--bits", type=at.bits, default=6)
     p.add_argument("--seed", type=at.seed, default=0, help="root seed of every mismatch/noise draw")
     p.add_argument("--engine", choices=["fast", "ngspice"], default="fast",

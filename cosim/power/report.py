@@ -168,7 +168,7 @@ def add_cli(sub):
     p.add_argument("--corner", choices=CORNERS, default="tt", help="process corner of --level transistor")
     p.add_argument("--temp", type=at.float_range(-40.0, 125.0), default=27.0, help="°C, --level transistor")
     p.add_argument("--jobs", type=at.int_range(1, 256), default=None, help="ngspice runs in parallel")
-    p.add_argument("--timeout", type=at.timeout_s, default=900.0, help="time limit of each ngspice run (s)")
+    p.add_argument("--timeout", type=at.timeout_s, default=3600.0, help="time limit of each ngspice run (s)")
     p.add_argument("--out", default=None, help="folder for power.json and the plots")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs in --out")
     p.set_defaults(func=_cmd_power)

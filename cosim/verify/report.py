@@ -253,7 +253,7 @@ def _cmd_verify(args) -> None:
         report = verify_transistor(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
                                    corners=args.corners, temps=args.temps, jobs=args.jobs,
                                    calib=args.calib, sigma_target=args.sigma_target,
-                                   timeout_s=args.timeout, max_step_s=args.max_step,
+                                   timeout_s=args.timeout or 3600.0, max_step_s=args.max_step,
                                    progress=None if args.quiet else print, command=command)
         print(format_transistor(report))
         _html(args)
@@ -263,7 +263,7 @@ def _cmd_verify(args) -> None:
                               f"(report written to {Path(args.out) / 'report.json'})")
         return
     report = verify_model(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
-                          seed=args.seed, progress=not args.quiet, timeout_s=args.timeout, command=command)
+                          seed=args.seed, progress=not args.quiet, timeout_s=args.timeout or 600.0, command=command)
     print(format_report(report, args.out))
     print(f"  plots: {', '.join(report['plots'])}")
     _html(args)
@@ -288,7 +288,9 @@ def add_cli(sub):
                    help="held-out sequences for the agreement check")
     p.add_argument("--bits", type=at.bits, default=6, help="quantization bits (2-16)")
     p.add_argument("--seed", type=at.seed, default=0, help="ngspice seed (recorded)")
-    p.add_argument("--timeout", type=at.timeout_s, default=600.0, help="time limit of each ngspice run (s, > 0)")
+    p.add_argument("--timeout", type=at.timeout_s, default=None,
+                   help="time limit of each ngspice run (s, > 0; default 600, 3600 at --level transistor: a "
+                        "256-step counter channel with its register ladder takes over 600 s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--html", action="store_true",
                    help="also write report.html: one self-contained page (figures embedded, no script)")
