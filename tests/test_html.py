@@ -102,7 +102,8 @@ def _transistor_report() -> dict:
                           "total_nw": nw, "energy_per_step_pj": nw * 10, "energy_per_sequence_nj": nw,
                           "estimate_over_measured": 1.02},
                 "ngspice_wall_s": 80.0, "ok": agree >= 0.99}
-    m = [entry("tt", 27.0, 0.99697, 87.98), entry("ff", -20.0, 0.933, 123.4)]
+    m = [entry("tt", 27.0, 0.99697, 87.98), entry("ff", -20.0, 0.933, 123.4) | {"vdd_v": 1.62}]   # tt: no supply
+    # recorded (reports before the supply axis ran at 1.8 V)
     return {"model": "models/kws_fq_bmru", "bits": 6, "level": "transistor", "pdk": "sky130",
             "calibration": "tt/27 C", "sigma_target": 0.05, "max_step_s": None, "sequences": 10, "steps": 100,
             "task": "classify_last", "matrix": m, "ok": False, "plots": ["transistor_matrix.png"],
@@ -123,7 +124,8 @@ def test_transistor_report_page(tmp_path):
     text = render_html(folder).read_text()
     assert_page(text)
     agreement = text.split('<section id="agreement">')[1].split("</section>")[0]
-    assert "Corner x temperature matrix" in agreement and "-20 °C" in agreement and "93.30%" in agreement
+    assert "Corner x supply x temperature matrix" in agreement and "-20 °C" in agreement and "93.30%" in agreement
+    assert "1.62 V" in agreement and "1.8 V" in agreement
     assert "FAIL" in agreement and "transistor_matrix.png" in agreement and "data:image/png;base64," in agreement
     power = text.split('<section id="power">')[1].split("</section>")[0]
     for figure in ("88", "123", "880", "39.6 (7.6–11.8)", "1.02", "mirror bank proj", "193"):

@@ -152,13 +152,38 @@ def test_fixed_points_hold_every_rung_of_the_transistor_ladder():
 
 
 def test_verify_at_transistor_level_writes_the_matrix(tmp_path, capsys):
+    """The flip-flop at its low supply corner (1.62 V, the biases at their calibrated
+    currents): the supply axis end to end; 1.8 V runs in every other transistor test."""
     out = tmp_path / "rep"
     rc = main(["verify", str(FLIPFLOP), "--level", "transistor", "--sequences", "1", "--jobs", "2",
-               "--out", str(out)])
+               "--vdds", "1.62", "--out", str(out)])
     text = capsys.readouterr().out
     rep = json.loads((out / "report.json").read_text())
     assert rc == 0, text
     e = rep["matrix"][0]
-    assert (e["corner"], e["temp_c"]) == ("tt", 27.0) and e["state_agreement"] >= 0.99
+    assert (e["corner"], e["vdd_v"], e["temp_c"]) == ("tt", 1.62, 27.0) and e["state_agreement"] >= 0.99
+    assert "1.62 V" in text and "estimate_over_measured" not in e["power"]   # the estimate is at 1.8 V
     assert 4 < e["power"]["total_nw"] < 400 and (out / "transistor_matrix.png").stat().st_size > 5_000
     assert "power of the cells" in text and "symmetric BMRU cell: transistor" in text
+
+
+def test_verify_refuses_a_supply_outside_the_devices_range(tmp_path):
+    from cosim.verify.transistor import verify_transistor
+
+    with pytest.raises(InputError, match="supply 2.5 V outside"):
+        verify_transistor(FLIPFLOP, tmp_path / "r", vdds=(1.8, 2.5))
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(SystemExit) as exc:       # argparse's own refusal
+        main(["verify", str(FLIPFLOP), "--level", "transistor", "--vdds", "1.2", "--out", str(tmp_path / "r")])
+    assert exc.value.code == 2 and not (tmp_path / "r").exists()
+
+
+def test_the_heat_map_has_a_row_per_corner_and_supply(tmp_path):
+    """Rows 'corner V' once a matrix holds more than one supply (the plot alone, of a
+    report's entries)."""
+    from cosim.verify.transistor import plot_matrix
+
+    entries = [{"corner": c, "vdd_v": v, "temp_c": t, "state_agreement": 0.995, "decision_agreement": None}
+               for c in ("tt", "ss") for v in (1.62, 1.98) for t in (-20.0, 85.0)]
+    path = plot_matrix({"model": "models/x", "matrix": entries}, tmp_path / "m.png")
+    assert path.stat().st_size > 5_000

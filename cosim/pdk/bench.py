@@ -12,8 +12,13 @@ from ..spice import run_netlist
 from .sky130 import CAPACITOR, DEVICES, trimmed_library
 
 #: ngspice options for nA cells (ENV: gmin is what matters at pA; mirrors and latches
-#: matched the tight pA set with these)
-OPTIONS = "abstol=1e-14 reltol=1e-3 vntol=1e-7 gmin=1e-15 method=gear"
+#: matched the tight pA set with these). chgtol: a logic node of a few fF swings ~1 fC,
+#: under the default 10 fC, so the time-step control did not see it: Newton could land a
+#: NOR latch on its metastable point within one accepted step at an input edge (a BMRU
+#: cell at 1.62 V held q = qb = 0.65 V for 29 steps, drawing 1.3 uA), and the register
+#: ladder's starved gates took ~16 Newton iterations per time point. 0.1 fC fixes the
+#: first and cuts the ladder's iterations by a third.
+OPTIONS = "abstol=1e-14 reltol=1e-3 vntol=1e-7 gmin=1e-15 chgtol=1e-16 method=gear"
 #: for pA biases (DPI leak currents): the default gmin alone is a 1 pA error across 1 V
 OPTIONS_PA = "abstol=1e-16 reltol=1e-4 vntol=1e-7 gmin=1e-16 method=gear"
 CELLS = CIRCUITS_DIR / "sky130_cells.lib"

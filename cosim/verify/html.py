@@ -248,24 +248,29 @@ def _disagreements(ds: list, n: int = 20) -> str:
         ["seq", "step", "layer", "ch", "circuit", "software", "margin (units)", "kind"], rows)) if rows else ""
 
 
+def _vdd(entry: dict) -> str:
+    """An entry's supply (reports written before the supply axis ran at 1.8 V)."""
+    return _num(entry.get("vdd_v", 1.8), "g", 1, " V")
+
+
 def _matrix(report: dict, folder: Path, cmds) -> str:
     m = report.get("matrix") or []
     if not m:
         return _p("The corner x temperature matrix is empty (the run stopped before its first entry).", "absent")
-    rows = [[x.get("corner"), (_num(x.get("temp_c"), "g", 1, " °C"),), (_pct(x.get("state_agreement"), ".2f"),),
+    rows = [[x.get("corner"), (_vdd(x),), (_num(x.get("temp_c"), "g", 1, " °C"),), (_pct(x.get("state_agreement"), ".2f"),),
              (_pct(x.get("agreement_non_tie"), ".2f"),), (e(x.get("n_disagreements")),), (e(x.get("n_ties")),),
              (_pct(x.get("decision_agreement"), ".1f"),), (_num(x.get("circuit_score")),),
              (_num(x.get("software_score")),), (_ok(x.get("ok")),), (_num(x.get("wall_s"), ".0f", 1, " s"),)]
             for x in m]
-    cells = [[x.get("corner"), (_num(x.get("temp_c"), "g"),), c.get("layer"), c.get("channel"), (e(c.get("count")),),
+    cells = [[x.get("corner"), (_vdd(x),), (_num(x.get("temp_c"), "g"),), c.get("layer"), c.get("channel"), (e(c.get("count")),),
               (_num(c.get("margin_median"), ".3g"),), (_pct(c.get("margin_median_of_window"), ".2g"),)]
              for x in m for c in (x.get("cells") or [])[:3]]
-    return (_p(f"Corner x temperature matrix, {e(report.get('sequences'))} sequences x {e(report.get('steps'))} "
+    return (_p(f"Corner x supply x temperature matrix, {e(report.get('sequences'))} sequences x {e(report.get('steps'))} "
                f"steps each, against the software cell: {_ok(report.get('ok'))}.")
-            + _table(["corner", "temperature", "states", "non-tie steps", "disagree", "ties", "decisions",
+            + _table(["corner", "supply", "temperature", "states", "non-tie steps", "disagree", "ties", "decisions",
                       "circuit score", "software", "", "wall"], rows)
             + (_p("Cells that disagree most (up to 3 per entry):") + _table(
-                ["corner", "°C", "layer", "ch", "steps", "median margin (units)", "of window"], cells) * bool(cells))
+                ["corner", "V", "°C", "layer", "ch", "steps", "median margin (units)", "of window"], cells) * bool(cells))
             + _figures(folder, "transistor_matrix.png", cmds)
             + _p("Held-out task sequences only: the adversarial suite is not run at transistor level.", "absent"))
 
@@ -321,14 +326,14 @@ def _sec_montecarlo(report: dict, folder: Path, _cmds) -> str:
 def _sec_power(report: dict, folder: Path, cmds) -> str:
     """Measured (transistor report), the analytical estimate (power.json of `cosim power --out`), plots."""
     m, pj = report.get("matrix") or [], _read_json(folder / "power.json") or {}
-    rows = [[x.get("corner"), (_num(x.get("temp_c"), "g", 1, " °C"),), (_num(p.get("total_nw"), ".3g"),)]
+    rows = [[x.get("corner"), (_vdd(x),), (_num(x.get("temp_c"), "g", 1, " °C"),), (_num(p.get("total_nw"), ".3g"),)]
             + [(f"{_num(q.get('mean_nw'), '.3g')} ({_num(q.get('cell_nw_min'), '.3g')}–"
                 f"{_num(q.get('cell_nw_max'), '.3g')})",) for q in p.get("per_layer") or []]
             + [(_num(p.get(k), ".3g"),) for k in ("energy_per_step_pj", "energy_per_sequence_nj",
                                                    "estimate_over_measured")]
             for x in m if isinstance(p := x.get("power"), dict)]
-    head = (["corner", "temperature", "cells (nW)"] + [f"layer {i} nW (per cell)" for i in range(
-        max((len(r) for r in rows), default=6) - 6)] + ["energy per step (pJ)", "per sequence (nJ)", "estimate / this"])
+    head = (["corner", "supply", "temperature", "cells (nW)"] + [f"layer {i} nW (per cell)" for i in range(
+        max((len(r) for r in rows), default=7) - 7)] + ["energy per step (pJ)", "per sequence (nJ)", "estimate / this"])
     parts = [_p("Measured supply power of the transistor-level cells (mirror banks behavioral, not counted), "
                 "mean over the held-out sequences; energy of one inference.") + _table(head, rows) if rows else
              _p(f"No transistor-level measurement: <code>cosim verify {e(_model_arg(report))} --level transistor "

@@ -213,7 +213,7 @@ EPILOG = """examples:
   cosim verify models/cmru_counting --out reports/cmru_counting
   cosim verify models/schmitt_digits --sequences 50 --out reports/digits
   cosim verify models/bmru_flipflop --html --out reports/ff     # + reports/ff/report.html, one page
-  cosim verify models/bmru_flipflop --level transistor --corners tt,ss,ff --temps=-20,27,85 --out reports/ff_sky130"""
+  cosim verify models/bmru_flipflop --level transistor --corners tt,ss,ff --temps=-20,27,85 --vdds 1.62,1.8,1.98 --out reports/ff_sky130"""
 
 
 def check_report_folder(out, force: bool) -> None:
@@ -251,14 +251,14 @@ def _cmd_verify(args) -> None:
         from .transistor import format_report as format_transistor, verify_transistor
 
         report = verify_transistor(args.model, args.out, n_sequences=args.sequences, bits=args.bits,
-                                   corners=args.corners, temps=args.temps, jobs=args.jobs,
+                                   corners=args.corners, temps=args.temps, vdds=args.vdds, jobs=args.jobs,
                                    calib=args.calib, sigma_target=args.sigma_target,
                                    timeout_s=args.timeout or 3600.0, max_step_s=args.max_step,
                                    progress=None if args.quiet else print, command=command)
         print(format_transistor(report))
         _html(args)
         if not report["ok"]:
-            bad = [f"{e['corner']}/{e['temp_c']:g} C" for e in report["matrix"] if not e["ok"]]
+            bad = [f"{e['corner']}/{e['vdd_v']:g} V/{e['temp_c']:g} C" for e in report["matrix"] if not e["ok"]]
             raise CheckFailed(f"transistor agreement below goal at {', '.join(bad)} "
                               f"(report written to {Path(args.out) / 'report.json'})")
         return
@@ -302,6 +302,9 @@ def add_cli(sub):
     p.add_argument("--temps", type=at.float_list(-40, 125), default=[27.0],
                    help="temperatures (°C) of --level transistor, comma-separated; write --temps=-20,27 "
                         "when the first is negative (default 27)")
+    p.add_argument("--vdds", type=at.float_list(1.6, 1.98), default=[1.8],
+                   help="supply voltages (V) of --level transistor, comma-separated (default 1.8; the "
+                        "biases stay at their calibrated currents)")
     p.add_argument("--jobs", type=at.int_range(1, 256), default=None,
                    help="ngspice runs in parallel for --level transistor (default: cores, at most 4)")
     p.add_argument("--calib", default=None, help="calibration JSON (default: calib/sky130_tt_27c.json)")

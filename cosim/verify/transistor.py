@@ -1,15 +1,17 @@
 """`cosim verify --level transistor`: the model's cells at transistor level (sky130) against
-the software cell, for each process corner x temperature.
+the software cell, for each process corner x supply voltage x temperature.
 
-For every (corner, temperature) the held-out sequences run through the partitioned
+For every (corner, supply, temperature) the held-out sequences run through the partitioned
 transistor backend (backends.transistor: each cell alone, layer by layer, at the
 calibrated tt/27 °C biases) and are compared with the IR's software reference:
 per-step state agreement (tie-aware, analysis.agreement), decision agreement and
 task score. Where cells disagree the report names them (layer, channel), with how
 often and by how small a margin (the distance of the drive to the nearest
 threshold, units and % of the hysteresis window) they disagreed. The report
-(report.json) is rewritten after every corner, so an interrupted run keeps what it
-measured; a heat map (transistor_matrix.png) shows the matrix.
+(report.json) is rewritten after every entry, so an interrupted run keeps what it
+measured; a heat map (transistor_matrix.png) shows the matrix. The supply moves the
+rails only: every bias is an ideal current source set from the tt/27 °C, 1.8 V
+calibration, as at every corner.
 
 Acceptance (per entry): state agreement >= 99% and the task score within 0.5 point
 of the software's for per-step tasks; decision agreement >= 95% for sequence
@@ -23,9 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
+
 STATE_GOAL = 0.99
 SCORE_GOAL = 0.005
 DECISION_GOAL = 0.95
+VDD_NOMINAL = 1.8
+VDD_RANGE = (1.6, 1.98)     # V: the 1.8 V devices' usual -11%..+10% supply corners
 
 
 def _cells(disagreements: list, ir) -> list:
@@ -60,7 +66,7 @@ def _power(power_nw: list, dt_s: float) -> dict:
             "energy_per_sequence_nj": total * dt_s * T}
 
 
-def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, timeout_s,
+def _entry(ir, task, x, y, ref, corner: str, vdd_v: float, temp_c: float, pdk_kw: dict, jobs, timeout_s,
            progress=None) -> dict:
     from ..analysis.agreement import compare
     from ..backends import simulate
@@ -69,12 +75,13 @@ def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, 
     t0 = time.time()
     def tick(done, total):
         if progress and (done % max(1, total // 10) == 0 or done == total):
-            progress(f"    {corner}/{temp_c:g} °C: {done}/{total} cells simulated ({time.time() - t0:.0f} s)")
+            progress(f"    {corner}/{vdd_v:g} V/{temp_c:g} °C: {done}/{total} cells simulated "
+                     f"({time.time() - t0:.0f} s)")
 
-    sim = simulate(ir, x, backend="transistor", pdk=PdkSetup(corner, temp_c, **pdk_kw), jobs=jobs,
+    sim = simulate(ir, x, backend="transistor", pdk=PdkSetup(corner, temp_c, vdd_v=vdd_v, **pdk_kw), jobs=jobs,
                    timeout_s=timeout_s, progress=tick)
     res = compare(ir, ref, sim.states, sim.outputs, y, task.kind, max_listed=100_000)
-    e = {"corner": corner, "temp_c": temp_c, "state_agreement": res.state_agreement,
+    e = {"corner": corner, "vdd_v": vdd_v, "temp_c": temp_c, "state_agreement": res.state_agreement,
          "agreement_non_tie": res.agreement_non_tie, "n_disagreements": res.n_disagreements,
          "n_ties": res.n_ties, "states": res.states, "per_layer": res.per_layer,
          "decision_agreement": res.decision_agreement, "circuit_score": res.circuit_score,
@@ -93,15 +100,19 @@ def _entry(ir, task, x, y, ref, corner: str, temp_c: float, pdk_kw: dict, jobs, 
 
 
 def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6,
-                      corners=("tt",), temps=(27.0,), jobs: int | None = None, calib=None,
+                      corners=("tt",), temps=(27.0,), vdds=(VDD_NOMINAL,), jobs: int | None = None, calib=None,
                       sigma_target: float = 0.05, timeout_s: float = 900.0, max_step_s=None,
                       progress=print, command: str | None = None) -> dict:
-    """Run the corner x temperature matrix; writes out_dir/report.json (after each entry)
-    and transistor_matrix.png; returns the report. command: the command line, recorded as is."""
+    """Run the corner x supply (V) x temperature (°C) matrix; writes out_dir/report.json
+    (after each entry) and transistor_matrix.png; returns the report. command: the command
+    line, recorded as is."""
     from ..backends import simulate
     from ..hw.source import load_source
     from ..pdk.mapping import load_calibration
 
+    for v in vdds:
+        if not VDD_RANGE[0] <= float(v) <= VDD_RANGE[1]:
+            raise InputError(f"supply {v:g} V outside the sky130 1.8 V devices' {VDD_RANGE[0]:g}-{VDD_RANGE[1]:g} V")
     src = load_source(model_dir, bits)
     ir, task = src.ir, src.task
     calib_doc = load_calibration(calib)          # fail before any simulation
@@ -119,18 +130,18 @@ def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 
         from ..power.estimate import estimate_power
 
         report["power_estimate"] = estimate_power(ir, x, calib_doc["power"], calib_doc["vdd_v"]).summary()
+    pdk_kw = {"calib_path": calib, "sigma_target": sigma_target, "max_step_s": max_step_s}
     for corner in corners:
-        for temp in temps:
-            e = _entry(ir, task, x, y, ref, corner, float(temp), {"calib_path": calib, "sigma_target": sigma_target,
-                                                                "max_step_s": max_step_s},
-                       jobs, timeout_s, progress)
-            if "power_estimate" in report:
-                e["power"]["estimate_over_measured"] = report["power_estimate"]["cells_nw"] / e["power"]["total_nw"]
-            report["matrix"].append(e)
-            report["ok"] = all(m["ok"] for m in report["matrix"])
-            _write(out / "report.json", report)
-            if progress:
-                progress(format_entry(e))
+        for vdd in vdds:
+            for temp in temps:
+                e = _entry(ir, task, x, y, ref, corner, float(vdd), float(temp), pdk_kw, jobs, timeout_s, progress)
+                if "power_estimate" in report and float(vdd) == calib_doc["vdd_v"]:   # the estimate's supply
+                    e["power"]["estimate_over_measured"] = report["power_estimate"]["cells_nw"] / e["power"]["total_nw"]
+                report["matrix"].append(e)
+                report["ok"] = all(m["ok"] for m in report["matrix"])
+                _write(out / "report.json", report)
+                if progress:
+                    progress(format_entry(e))
     plot_matrix(report, out / "transistor_matrix.png")
     report["plots"] = ["transistor_matrix.png"]
     _write(out / "report.json", report)
@@ -145,7 +156,7 @@ def _write(path: Path, report: dict) -> None:
 
 def format_entry(e: dict) -> str:
     dec = "" if e["decision_agreement"] is None else f", decisions {100 * e['decision_agreement']:.1f}%"
-    line = (f"  {e['corner']:>2} {e['temp_c']:>5g} °C: states {100 * e['state_agreement']:.2f}% "
+    line = (f"  {e['corner']:>2} {e.get('vdd_v', VDD_NOMINAL):g} V {e['temp_c']:>5g} °C: states {100 * e['state_agreement']:.2f}% "
             f"({100 * e['agreement_non_tie']:.2f}% of non-tie steps, {e['n_disagreements']} disagree){dec}, "
             f"score {e['circuit_score']:.4f} vs software {e['software_score']:.4f} "
             f"[{'ok' if e['ok'] else 'FAIL'}] ({e['wall_s']:.0f} s)")
@@ -172,8 +183,9 @@ def format_report(report: dict) -> str:
 
 
 def plot_matrix(report: dict, path: Path) -> Path:
-    """Heat map: corners x temperatures, colour = state agreement, text = agreement
-    (and decision agreement for sequence classifiers)."""
+    """Heat map: corners (x supplies, where more than one) down, temperatures across,
+    colour = state agreement, text = agreement (and decision agreement for sequence
+    classifiers)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -181,12 +193,17 @@ def plot_matrix(report: dict, path: Path) -> Path:
 
     from ..plots import save_figure
 
-    corners = list(dict.fromkeys(e["corner"] for e in report["matrix"]))
+    several = len({e.get("vdd_v", VDD_NOMINAL) for e in report["matrix"]}) > 1
+
+    def row(e):
+        return f"{e['corner']} {e.get('vdd_v', VDD_NOMINAL):g} V" if several else e["corner"]
+
+    corners = list(dict.fromkeys(row(e) for e in report["matrix"]))
     temps = list(dict.fromkeys(e["temp_c"] for e in report["matrix"]))
     grid = np.full((len(corners), len(temps)), np.nan)
-    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(temps), 1.2 + 0.8 * len(corners)))
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(temps) + 0.5 * several, 1.2 + 0.8 * len(corners)))
     for e in report["matrix"]:
-        i, j = corners.index(e["corner"]), temps.index(e["temp_c"])
+        i, j = corners.index(row(e)), temps.index(e["temp_c"])
         grid[i, j] = 100 * e["state_agreement"]
         txt = f"{grid[i, j]:.2f}%"
         if e["decision_agreement"] is not None:
