@@ -187,3 +187,20 @@ def test_the_heat_map_has_a_row_per_corner_and_supply(tmp_path):
                for c in ("tt", "ss") for v in (1.62, 1.98) for t in (-20.0, 85.0)]
     path = plot_matrix({"model": "models/x", "matrix": entries}, tmp_path / "m.png")
     assert path.stat().st_size > 5_000
+
+
+def test_transistor_cells_get_a_sharp_clock_crossing_half_swing_when_the_slow_one_does():
+    """The full-swing clock of transistor-level cells (builder.clock_volts) has CLOCK_EDGE_S
+    edges and crosses vdd/2 at the instants the IR's slow trapezoid crosses 1/2."""
+    from cosim.hw.timing import pulse_start_s
+    from cosim.netlist.builder import CLOCK_EDGE_S
+
+    ir = load_ir(FLIPFLOP)
+    net = build_netlist(ir, _short_inputs(ir, 2), title="t", level="transistor", pdk=PdkSetup("tt", 27.0))
+    clk = next(e for e in net.circuit.elements if e.name == "clk0v").value
+    t = ir.timing
+    half = t.pulse_width_s / 2                       # the slow trapezoid's rise, top and fall
+    rising, falling = pulse_start_s(t, 0) + half / 2, pulse_start_s(t, 0) + 2.5 * half
+    assert clk.rise_s == clk.fall_s == CLOCK_EDGE_S and clk.pulsed == 1.8
+    assert clk.delay_s + clk.rise_s / 2 == pytest.approx(rising, rel=1e-12)
+    assert clk.delay_s + clk.rise_s + clk.width_s + clk.fall_s / 2 == pytest.approx(falling, rel=1e-12)
