@@ -43,8 +43,9 @@ class PdkSetup:
     ngspice seed, backends.transistor.cell_seed(mismatch_seed, layer, channel), so a cell keeps its draw
     in every netlist that holds it alone (ENV.md: the draw follows netlist order);
     max_step_s: None (ngspice's own step control), or the largest time step of the
-    transient (s): a step of a few 100 us across an input edge can land a latch in its
-    other state (README: the flip-flop at ff, -20 °C)."""
+    transient (s). (A step of a few 100 us across an input edge landed latches in their
+    other state until chgtol was lowered, pdk.bench.OPTIONS; README: the flip-flop at ff,
+    -20 °C.)"""
     corner: str = "tt"
     temp_c: float = 27.0
     calib_path: str | None = None

@@ -312,6 +312,6 @@ def add_cli(sub):
                    help="mismatch budget that sizes the transistor cells (fraction)")
     p.add_argument("--max-step", type=at.float_range(1e-7, 1e-2), default=None,
                    help="largest transient time step of --level transistor (s; default: ngspice's own "
-                        "control). 250e-6 re-checks an entry that fails on a latch upset at an input edge")
+                        "control). A check on an entry whose differences sit far from any threshold")
     p.set_defaults(func=_cmd_verify)
     return p
