@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..fileio import atomic_write_text
+from .figure_commands import figure_commands, model_arg, read_json
 from .report import failed_checks
 
 SECTIONS = ("model", "hysteresis", "fixedpoints", "ladder", "agreement", "margins", "montecarlo",
@@ -85,38 +86,13 @@ def _transistor(report: dict) -> bool:
     return report.get("level") == "transistor"
 
 
-def _model_arg(report: dict) -> str:
-    return shlex.quote(str(report.get("model", "MODEL")))
-
-
-def figure_commands(report: dict, folder: Path) -> dict:
-    """{figure file name: command that makes it} for the figures of `folder`."""
-    model, bits = _model_arg(report), report.get("bits")
-    b = f" --bits {bits}" if isinstance(bits, int) else ""
-    own = report.get("command") or "the cosim verify run above"
-    pj, cmds = _read_json(folder / "power.json") or {}, {}
-    for p in folder.glob("*.png"):
-        n, out = p.name, shlex.quote(str(p))
-        if m := re.fullmatch(r"hysteresis_l(\d+)\.png", n):
-            cmds[n] = f"cosim hysteresis {model} --layer {m[1]}{b} --out {out}"
-        elif m := re.fullmatch(r"fixedpoints_l(\d+)_c(\d+)\.png", n):
-            cmds[n] = f"cosim fixedpoints {model} --layer {m[1]} --channel {m[2]}{b} --out {out}"
-        elif re.fullmatch(r"(ladder_l\d+_c\d+|states_seq\d+_l\d+|transistor_matrix)\.png", n):
-            cmds[n] = own
-        elif n in ("power_breakdown.png", "power_time.png"):
-            cmds[n] = (f"cosim power {shlex.quote(str(pj.get('model', report.get('model', 'MODEL'))))} --level "
-                       f"{pj.get('level', 'behavioral')} --sequences {pj.get('sequences', 20)} "
-                       f"--out {shlex.quote(str(folder))}")
-    return cmds
-
-
 def _sec_model(report: dict, folder: Path, _cmds) -> str:
     q = [("level", report.get("level", "behavioral"))] + [
         (k, report[k]) for k in ("model", "bits", "seed", "pdk", "calibration", "sigma_target", "task", "sequences",
                                  "steps") if report.get(k) is not None]
     parts = [_table(["field", "value"], q)]
     name = report.get("ir")
-    ir = _read_json(folder / name) if isinstance(name, str) and Path(name).name == name else None
+    ir = read_json(folder / name) if isinstance(name, str) and Path(name).name == name else None
     if ir is None:
         why = "the transistor report keeps no hardware IR" if _transistor(report) else "no IR file beside the report"
         parts.append(_p(f"Layers and weight statistics not shown: {e(why)}.", "absent"))
@@ -140,15 +116,6 @@ def _sec_model(report: dict, folder: Path, _cmds) -> str:
     parts.append(_table(["layer", "kind", "branch", "out x in", "weights", "min", "max", "mean |w|",
                          "distinct values", "bias range (units)"], rows))
     return "".join(parts)
-
-
-def _read_json(path: Path):
-    """The JSON object in `path`, or None (missing, unreadable, not an object)."""
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) else None
 
 
 def _numbers(values) -> list:
@@ -256,21 +223,25 @@ def _vdd(entry: dict) -> str:
 def _matrix(report: dict, folder: Path, cmds) -> str:
     m = report.get("matrix") or []
     if not m:
-        return _p("The corner x temperature matrix is empty (the run stopped before its first entry).", "absent")
-    rows = [[x.get("corner"), (_vdd(x),), (_num(x.get("temp_c"), "g", 1, " °C"),), (_pct(x.get("state_agreement"), ".2f"),),
-             (_pct(x.get("agreement_non_tie"), ".2f"),), (e(x.get("n_disagreements")),), (e(x.get("n_ties")),),
+        return _p("The corner x supply x temperature matrix is empty (the run stopped before its first entry).",
+                  "absent")
+    rows = [[x.get("corner"), (_vdd(x),), (_num(x.get("temp_c"), "g", 1, " °C"),),
+             (_pct(x.get("state_agreement"), ".2f"),), (_pct(x.get("agreement_non_tie"), ".2f"),),
+             (e(x.get("n_disagreements")),), (e(x.get("n_ties")),),
              (_pct(x.get("decision_agreement"), ".1f"),), (_num(x.get("circuit_score")),),
              (_num(x.get("software_score")),), (_ok(x.get("ok")),), (_num(x.get("wall_s"), ".0f", 1, " s"),)]
             for x in m]
-    cells = [[x.get("corner"), (_vdd(x),), (_num(x.get("temp_c"), "g"),), c.get("layer"), c.get("channel"), (e(c.get("count")),),
-              (_num(c.get("margin_median"), ".3g"),), (_pct(c.get("margin_median_of_window"), ".2g"),)]
+    cells = [[x.get("corner"), (_vdd(x),), (_num(x.get("temp_c"), "g"),), c.get("layer"), c.get("channel"),
+              (e(c.get("count")),), (_num(c.get("margin_median"), ".3g"),),
+              (_pct(c.get("margin_median_of_window"), ".2g"),)]
              for x in m for c in (x.get("cells") or [])[:3]]
-    return (_p(f"Corner x supply x temperature matrix, {e(report.get('sequences'))} sequences x {e(report.get('steps'))} "
-               f"steps each, against the software cell: {_ok(report.get('ok'))}.")
+    return (_p(f"Corner x supply x temperature matrix, {e(report.get('sequences'))} sequences x "
+               f"{e(report.get('steps'))} steps each, against the software cell: {_ok(report.get('ok'))}.")
             + _table(["corner", "supply", "temperature", "states", "non-tie steps", "disagree", "ties", "decisions",
                       "circuit score", "software", "", "wall"], rows)
             + (_p("Cells that disagree most (up to 3 per entry):") + _table(
-                ["corner", "V", "°C", "layer", "ch", "steps", "median margin (units)", "of window"], cells) * bool(cells))
+                ["corner", "V", "°C", "layer", "ch", "steps", "median margin (units)", "of window"], cells)
+                * bool(cells))
             + _figures(folder, "transistor_matrix.png", cmds)
             + _p("Held-out task sequences only: the adversarial suite is not run at transistor level.", "absent"))
 
@@ -303,10 +274,10 @@ def _sec_margins(report: dict, folder: Path, _cmds) -> str:
 def _sec_montecarlo(report: dict, folder: Path, _cmds) -> str:
     """From report["montecarlo"], or the summary.json of a study in folder/montecarlo or folder."""
     found = [(report["montecarlo"], folder)] if isinstance(report.get("montecarlo"), dict) else []
-    found += [(s, d) for d in (folder / "montecarlo", folder) if "runs" in (s := _read_json(d / "summary.json") or {})]
+    found += [(s, d) for d in (folder / "montecarlo", folder) if "runs" in (s := read_json(d / "summary.json") or {})]
     s, where = found[0] if found else (None, None)
     if s is None:
-        cmd = f"cosim montecarlo {_model_arg(report)} --runs 200 --out {shlex.quote(str(folder / 'montecarlo'))}"
+        cmd = f"cosim montecarlo {model_arg(report)} --runs 200 --out {shlex.quote(str(folder / 'montecarlo'))}"
         return _p(f"No Monte Carlo study in this folder; run one with <code>{e(cmd)}</code> "
                   "and render the page again.", "absent")
     rows = [[k, (_num(v.get("mean")),), (_num(v.get("std"), ".3g"),), (_num(v.get("p5")),), (_num(v.get("p50")),),
@@ -325,7 +296,7 @@ def _sec_montecarlo(report: dict, folder: Path, _cmds) -> str:
 
 def _sec_power(report: dict, folder: Path, cmds) -> str:
     """Measured (transistor report), the analytical estimate (power.json of `cosim power --out`), plots."""
-    m, pj = report.get("matrix") or [], _read_json(folder / "power.json") or {}
+    m, pj = report.get("matrix") or [], read_json(folder / "power.json") or {}
     rows = [[x.get("corner"), (_vdd(x),), (_num(x.get("temp_c"), "g", 1, " °C"),), (_num(p.get("total_nw"), ".3g"),)]
             + [(f"{_num(q.get('mean_nw'), '.3g')} ({_num(q.get('cell_nw_min'), '.3g')}–"
                 f"{_num(q.get('cell_nw_max'), '.3g')})",) for q in p.get("per_layer") or []]
@@ -336,7 +307,7 @@ def _sec_power(report: dict, folder: Path, cmds) -> str:
         max((len(r) for r in rows), default=7) - 7)] + ["energy per step (pJ)", "per sequence (nJ)", "estimate / this"])
     parts = [_p("Measured supply power of the transistor-level cells (mirror banks behavioral, not counted), "
                 "mean over the held-out sequences; energy of one inference.") + _table(head, rows) if rows else
-             _p(f"No transistor-level measurement: <code>cosim verify {e(_model_arg(report))} --level transistor "
+             _p(f"No transistor-level measurement: <code>cosim verify {e(model_arg(report))} --level transistor "
                 "--out DIR</code> measures the cells.", "absent")]
     est, tr = pj.get("estimate") or report.get("power_estimate"), pj.get("transistor") or {}
     if isinstance(est, dict):
@@ -351,7 +322,7 @@ def _sec_power(report: dict, folder: Path, cmds) -> str:
                      + _table(["block", "estimate (nW)", "transistor (nW)"],
                               [[b, (_num(v, ".3g"),), (_num(t, ".3g"),)] for b, v, t in blocks]))
     else:
-        parts.append(_p(f"No power estimate; <code>cosim power {e(_model_arg(report))} --out "
+        parts.append(_p(f"No power estimate; <code>cosim power {e(model_arg(report))} --out "
                         f"{e(shlex.quote(str(folder)))}</code> writes one (power.json and its plots).", "absent"))
     return "".join(parts) + _figures(folder, "power_breakdown.png", cmds) + _figures(folder, "power_time.png", cmds)
 
@@ -400,6 +371,6 @@ def render(report: dict, folder) -> str:
 def render_html(report_dir) -> Path:
     """Write report_dir/report.html from report_dir/report.json (atomic); returns its path."""
     folder = Path(report_dir)
-    if (report := _read_json(folder / "report.json")) is None:
+    if (report := read_json(folder / "report.json")) is None:
         raise InputError(f"{folder}: no readable report.json")
     return atomic_write_text(folder / "report.html", render(report, folder))
