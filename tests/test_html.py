@@ -102,8 +102,8 @@ def _transistor_report() -> dict:
                           "total_nw": nw, "energy_per_step_pj": nw * 10, "energy_per_sequence_nj": nw,
                           "estimate_over_measured": 1.02},
                 "ngspice_wall_s": 80.0, "ok": agree >= 0.99}
-    m = [entry("tt", 27.0, 0.99697, 87.98), entry("ff", -20.0, 0.933, 123.4) | {"vdd_v": 1.62}]   # tt: no supply
-    # recorded (reports before the supply axis ran at 1.8 V)
+    # the tt entry records no supply: reports written before the supply axis ran at 1.8 V
+    m = [entry("tt", 27.0, 0.99697, 87.98), entry("ff", -20.0, 0.933, 123.4) | {"vdd_v": 1.62}]
     return {"model": "models/kws_fq_bmru", "bits": 6, "level": "transistor", "pdk": "sky130",
             "calibration": "tt/27 C", "sigma_target": 0.05, "max_step_s": None, "sequences": 10, "steps": 100,
             "task": "classify_last", "matrix": m, "ok": False, "plots": ["transistor_matrix.png"],

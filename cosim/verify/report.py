@@ -277,6 +277,7 @@ def add_cli(sub):
     import argparse
 
     from .. import argtypes as at
+    from ..limits import VDD_RANGE
 
     p = sub.add_parser("verify", help="export + simulate + compare a model end to end; report and plots",
                        description=__doc__, epilog=EPILOG,
@@ -302,7 +303,7 @@ def add_cli(sub):
     p.add_argument("--temps", type=at.float_list(-40, 125), default=[27.0],
                    help="temperatures (°C) of --level transistor, comma-separated; write --temps=-20,27 "
                         "when the first is negative (default 27)")
-    p.add_argument("--vdds", type=at.float_list(1.6, 1.98), default=[1.8],
+    p.add_argument("--vdds", type=at.float_list(*VDD_RANGE), default=[1.8],
                    help="supply voltages (V) of --level transistor, comma-separated (default 1.8; the "
                         "biases stay at their calibrated currents)")
     p.add_argument("--jobs", type=at.int_range(1, 256), default=None,

@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..limits import VDD_RANGE
 
 STATE_GOAL = 0.99
 SCORE_GOAL = 0.005
 DECISION_GOAL = 0.95
 VDD_NOMINAL = 1.8
-VDD_RANGE = (1.6, 1.98)     # V: the 1.8 V devices' usual -11%..+10% supply corners
 
 
 def _cells(disagreements: list, ir) -> list:
