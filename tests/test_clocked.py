@@ -121,6 +121,31 @@ def test_tie_aware_agreement_classifies_each_step():
     assert sa.n_disagreements == 2 and sa.agreement_non_tie == pytest.approx(0.5)
 
 
+def test_difference_fed_by_a_differing_cell_is_downstream():
+    """A layer-1 cell that differs while a layer-0 cell feeding it differs (and until it
+    agrees again) is "downstream", not its own disagreement; a layer-1 cell that the
+    differing cell does not feed (zero gain) and differs is counted as its own."""
+    T = 6
+    far = np.full((1, T, 1), 3.0)        # every candidate far from the threshold: no ties
+    layer0 = NS(kind="bmru", beta1=None, candidate=NS(gains=np.ones((1, 1))), threshold=None)
+    layer1 = NS(kind="bmru", beta1=None, candidate=NS(gains=np.array([[1.0], [0.0]])), threshold=None)
+    ones = np.ones((1, T, 2))
+    ref = NS(layers=[NS(candidate=far, threshold=np.ones_like(far), state=np.ones((1, T, 1))),
+                     NS(candidate=np.full((1, T, 2), 3.0), threshold=np.ones((1, T, 2)), state=ones)])
+    ir = NS(layers=[layer0, layer1])
+    l0 = np.array([1, -1, 1, 1, 1, 1.])[None, :, None]             # layer 0 differs at step 1
+    l1 = ones.copy()
+    l1[0, 1:4, 0] = -1        # fed by it: differs at 1 and holds the wrong state to step 3
+    l1[0, 1, 1] = -1          # not fed by it (zero gain): its own
+    l1[0, 5, 0] = -1          # long after layer 0 agreed again: its own
+    sa = state_agreement(ir, ref, [l0, l1])
+    assert (sa.n_disagreements, sa.n_downstream, sa.n_ties, sa.n_after_tie) == (3, 3, 0, 0)
+    kinds = {(d["layer"], d["step"], d["channel"]): d["kind"] for d in sa.disagreements}
+    assert kinds == {(0, 1, 0): "disagree", (1, 1, 0): "downstream", (1, 2, 0): "downstream",
+                     (1, 3, 0): "downstream", (1, 1, 1): "disagree", (1, 5, 0): "disagree"}
+    assert sa.agreement_non_tie == pytest.approx(1 - 3 / (2 * T + T - 3))
+
+
 def test_update_schedule_fits_and_is_validated():
     ir, _ = _ir("schmitt_digits")
     s = schedule(ir.timing, len(ir.layers), readout_hold=True)

@@ -62,8 +62,10 @@ class Disagreement:
     circuit: float
     software: float
     margin: float      # |candidate - nearest threshold| in units at that step
-    kind: str = "disagree"   # "disagree", "tie" (margin inside the tie band) or
-                             # "after_tie" (the cell, or an earlier layer, differed at a tie before)
+    kind: str = "disagree"   # "disagree", "tie" (margin inside the tie band), "after_tie" (the
+                             # cell, or an earlier layer, differed at a tie before) or "downstream"
+                             # (a cell feeding it differed at that step: its circuit drive was not
+                             # the software's, so `margin`, the software's, does not apply)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -89,8 +91,10 @@ class AgreementResult:
     n_ties: int = 0                      # cell-steps with the margin inside the tie band
     n_tie_differ: int = 0                # ... of which the states differ
     n_after_tie: int = 0                 # differing, outside the band, explained by an earlier tie
+    n_downstream: int = 0                # differing because a cell feeding it differed (not its own)
     n_agree: int = 0                     # equal states (ties included)
-    agreement_non_tie: float = 1.0       # equal fraction of the steps that are neither tie nor after a tie
+    agreement_non_tie: float = 1.0       # equal fraction of the steps that are neither tie, after a tie
+                                         # nor downstream
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,7 +117,8 @@ class StateAgreement:
     n_ties: int                # margin inside the tie band (agreeing or not)
     n_tie_differ: int
     n_after_tie: int           # differing outside the band, after a tie of the cell or an earlier layer
-    n_disagreements: int       # differing, neither tie nor after a tie
+    n_downstream: int          # differing while (or since) a cell feeding it differed
+    n_disagreements: int       # differing, neither tie, after a tie nor downstream: the cell's own
     per_layer: list
     disagreements: list        # Disagreement dicts, ties included (at most max_listed)
 
@@ -123,7 +128,7 @@ class StateAgreement:
 
     @property
     def agreement_non_tie(self) -> float:
-        excluded = self.n_ties + self.n_after_tie
+        excluded = self.n_ties + self.n_after_tie + self.n_downstream
         return 1 - self.n_disagreements / max(self.states - excluded, 1)
 
     def to_dict(self) -> dict:
@@ -131,14 +136,30 @@ class StateAgreement:
                 "agreement_non_tie": self.agreement_non_tie}
 
 
+def _fed_by(layer, prev_bad: np.ndarray | None) -> np.ndarray | None:
+    """(batch, time, channels): a cell feeding this layer's cell (a nonzero gain in its
+    candidate or threshold bank) differed at that step; None for the first layer."""
+    if prev_bad is None:
+        return None
+    banks = [b for b in (getattr(layer, "candidate", None), getattr(layer, "threshold", None)) if b is not None]
+    if banks:
+        feeds = sum(np.abs(np.asarray(b.gains, np.float64)) for b in banks) > 0     # (n_out, n_in)
+    else:      # a layer given without its banks: every earlier cell feeds every cell
+        feeds = np.ones((1, prev_bad.shape[2]), bool)
+    return (prev_bad.astype(np.float64) @ feeds.T.astype(np.float64)) > 0
+
+
 def state_agreement(ir: HardwareIR, ref: Reference, circuit_states: list, max_listed: int = 200) -> StateAgreement:
     """Compare circuit states (list per layer of (batch, time, channels)) with the reference:
     each differing cell-step is a tie (margin inside `tie_band`), after a tie (the same
     cell differed at a tie earlier in the sequence, or a cell of an earlier layer did),
-    or a disagreement."""
+    downstream (a cell of the previous layer that feeds it differed at that step, or it
+    has differed since one did: the circuit drove it with another current than the
+    software) or a disagreement, the cell's own."""
     per_layer, listed, total_bad, total = [], [], 0, 0
-    n_ties = n_tie_differ = n_after = n_real = 0
+    n_ties = n_tie_differ = n_after = n_down = n_real = 0
     upstream = None    # (batch, time): an earlier layer differed there, excused (tie / after a tie)
+    prev_bad = None    # (batch, time, channels) of the previous layer: its states differed
     for l, (layer, tr) in enumerate(zip(ir.layers, ref.layers)):
         circ = snap_states(layer.kind, circuit_states[l])
         bad = circ != tr.state
@@ -147,28 +168,38 @@ def state_agreement(ir: HardwareIR, ref: Reference, circuit_states: list, max_li
         total += bad.size
         margin, band, _ = layer_margins(layer, tr)
         tie = margin <= band
+        fed = _fed_by(layer, prev_bad)
         # a difference that starts at a tie (or while an earlier layer differs at a
-        # tie) is carried by the state until the cell agrees again: "after a tie"
+        # tie) is carried by the state until the cell agrees again: "after a tie";
+        # one that starts while a feeding cell differs is carried the same way: "downstream"
         after = np.zeros_like(bad)
+        down = np.zeros_like(bad)
         streak = np.zeros((bad.shape[0], bad.shape[2]), bool)
+        down_streak = np.zeros_like(streak)
         for t in range(bad.shape[1]):
             cause = tie[:, t] if upstream is None else tie[:, t] | upstream[:, t, None]
             streak = bad[:, t] & (streak | cause)
             after[:, t] = streak & ~tie[:, t]
-        real = bad & ~tie & ~after
+            own = bad[:, t] & ~tie[:, t] & ~after[:, t]
+            down_streak = own & (down_streak | (False if fed is None else fed[:, t]))
+            down[:, t] = down_streak
+        real = bad & ~tie & ~after & ~down
         n_ties += int(tie.sum())
         n_tie_differ += int((bad & tie).sum())
         n_after += int(after.sum())
+        n_down += int(down.sum())
         n_real += int(real.sum())
         excused = ((bad & tie) | after).any(axis=2)
         upstream = excused if upstream is None else upstream | excused
+        prev_bad = bad
         for b, t, c in zip(*np.nonzero(bad)):
             if len(listed) >= max_listed:
                 break
-            k = "tie" if tie[b, t, c] else ("after_tie" if after[b, t, c] else "disagree")
+            k = ("tie" if tie[b, t, c] else "after_tie" if after[b, t, c]
+                 else "downstream" if down[b, t, c] else "disagree")
             listed.append(Disagreement(int(b), int(t), l, int(c), float(circ[b, t, c]),
                                        float(tr.state[b, t, c]), float(margin[b, t, c]), k).to_dict())
-    return StateAgreement(total, total - total_bad, n_ties, n_tie_differ, n_after, n_real,
+    return StateAgreement(total, total - total_bad, n_ties, n_tie_differ, n_after, n_down, n_real,
                           per_layer, listed)
 
 
@@ -183,7 +214,7 @@ def compare(ir: HardwareIR, ref: Reference, circuit_states: list, circuit_output
         state_agreement=sa.state_agreement, per_layer=sa.per_layer,
         disagreements=sa.disagreements, n_disagreements=sa.n_disagreements, states=sa.states,
         n_ties=sa.n_ties, n_tie_differ=sa.n_tie_differ, n_after_tie=sa.n_after_tie,
-        n_agree=sa.n_agree, agreement_non_tie=sa.agreement_non_tie,
+        n_downstream=sa.n_downstream, n_agree=sa.n_agree, agreement_non_tie=sa.agreement_non_tie,
         output_error_max=float(err.max()), output_error_mean=float(err.mean()),
         output_scale=float(np.abs(ref.outputs).max()),
         decision_agreement=None if d_ref is None else float((d_circ == d_ref).mean()),

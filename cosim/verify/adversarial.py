@@ -171,7 +171,7 @@ def run_adversarial(ir: HardwareIR, x_train, *, seed: int = 0, per_family: int =
     sir = states_only(ir)
     suite = adversarial_inputs(ir, x_train, seed=seed, per_family=per_family, T=T)
     result = {"seed": seed, "per_family": per_family, "steps": T, "families": {}}
-    tot = dict(states=0, n_agree=0, n_ties=0, n_tie_differ=0, n_after_tie=0, n_disagreements=0)
+    tot = dict(states=0, n_agree=0, n_ties=0, n_tie_differ=0, n_after_tie=0, n_downstream=0, n_disagreements=0)
     for fam, x in suite.items():
         circuit = simulate(sir, x, backend="ngspice", chunk=len(x), timeout_s=timeout_s, progress=progress,
                            log_dir=None if log_dir is None else f"{log_dir}/adversarial_{fam}")
@@ -181,7 +181,7 @@ def run_adversarial(ir: HardwareIR, x_train, *, seed: int = 0, per_family: int =
         result["families"][fam] = d
         for k in tot:
             tot[k] += d[k]
-    excluded = tot["n_ties"] + tot["n_after_tie"]
+    excluded = tot["n_ties"] + tot["n_after_tie"] + tot["n_downstream"]
     result.update(tot)
     result["state_agreement"] = tot["n_agree"] / max(tot["states"], 1)
     result["agreement_non_tie"] = 1 - tot["n_disagreements"] / max(tot["states"] - excluded, 1)

@@ -175,7 +175,7 @@ def _sec_ladder(report: dict, folder: Path, cmds) -> str:
 
 def _counts(a: dict) -> list:
     return [(e(a.get("states")),), (e(a.get("n_agree")),), (e(a.get("n_ties", 0)),),
-            (e(a.get("n_tie_differ", 0)),), (e(a.get("n_disagreements")),),
+            (e(a.get("n_tie_differ", 0)),), (e(a.get("n_downstream", 0)),), (e(a.get("n_disagreements")),),
             (_pct(a.get("agreement_non_tie", a.get("state_agreement"))),)]
 
 
@@ -183,7 +183,7 @@ def _sec_agreement(report: dict, folder: Path, cmds) -> str:
     if _transistor(report):
         return _matrix(report, folder, cmds)
     a, adv, parts = report.get("agreement"), report.get("adversarial"), []
-    head = ["states", "agree", "ties", "ties that differ", "disagree", "agreement (non-tie steps)"]
+    head = ["states", "agree", "ties", "ties that differ", "downstream", "disagree", "agreement (non-tie steps)"]
     if a:
         ratio = a["output_error_max"] / max(a["output_scale"], 1e-30) if "output_error_max" in a else None
         parts += ["<h3>Nominal: held-out task sequences</h3>", _p(
@@ -227,7 +227,7 @@ def _matrix(report: dict, folder: Path, cmds) -> str:
                   "absent")
     rows = [[x.get("corner"), (_vdd(x),), (_num(x.get("temp_c"), "g", 1, " °C"),),
              (_pct(x.get("state_agreement"), ".2f"),), (_pct(x.get("agreement_non_tie"), ".2f"),),
-             (e(x.get("n_disagreements")),), (e(x.get("n_ties")),),
+             (e(x.get("n_disagreements")),), (e(x.get("n_downstream", 0)),), (e(x.get("n_ties")),),
              (_pct(x.get("decision_agreement"), ".1f"),), (_num(x.get("circuit_score")),),
              (_num(x.get("software_score")),), (_ok(x.get("ok")),), (_num(x.get("wall_s"), ".0f", 1, " s"),)]
             for x in m]
@@ -237,8 +237,8 @@ def _matrix(report: dict, folder: Path, cmds) -> str:
              for x in m for c in (x.get("cells") or [])[:3]]
     return (_p(f"Corner x supply x temperature matrix, {e(report.get('sequences'))} sequences x "
                f"{e(report.get('steps'))} steps each, against the software cell: {_ok(report.get('ok'))}.")
-            + _table(["corner", "supply", "temperature", "states", "non-tie steps", "disagree", "ties", "decisions",
-                      "circuit score", "software", "", "wall"], rows)
+            + _table(["corner", "supply", "temperature", "states", "non-tie steps", "disagree", "downstream", "ties",
+                      "decisions", "circuit score", "software", "", "wall"], rows)
             + (_p("Cells that disagree most (up to 3 per entry):") + _table(
                 ["corner", "V", "°C", "layer", "ch", "steps", "median margin (units)", "of window"], cells)
                 * bool(cells))

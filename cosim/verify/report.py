@@ -204,9 +204,11 @@ def _ties(a: dict) -> str:
     """agree / tie / disagree counts of a (tie-aware) state agreement."""
     ties = a.get("n_ties", 0)
     after = a.get("n_after_tie", 0)
+    down = a.get("n_downstream", 0)
     return (f"{100 * a.get('agreement_non_tie', a['state_agreement']):.3f}% of non-tie steps; "
             f"{a.get('n_agree', '?')} agree, {ties} ties ({a.get('n_tie_differ', 0)} differ"
-            f"{f', {after} after a tie' if after else ''}), {a['n_disagreements']} disagree")
+            f"{f', {after} after a tie' if after else ''}), "
+            f"{f'{down} downstream of a differing cell, ' if down else ''}{a['n_disagreements']} disagree")
 
 
 EPILOG = """examples:

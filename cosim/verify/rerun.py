@@ -64,6 +64,7 @@ def rerun_bundle(cir, timeout_s: float = 600.0) -> dict:
     return {"netlist": str(cir), "sequences": int(x.shape[0]), "steps": int(x.shape[1]),
             "state_agreement": sa.state_agreement, "agreement_non_tie": sa.agreement_non_tie,
             "states": sa.states, "n_ties": sa.n_ties, "n_after_tie": sa.n_after_tie,
+            "n_downstream": sa.n_downstream,
             "n_disagreements": sa.n_disagreements,
             "disagreements": sa.disagreements[:20],
             "output_error_max": float(err.max()), "output_scale": float(np.abs(ref.outputs).max()),

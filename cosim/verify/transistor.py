@@ -83,7 +83,7 @@ def _entry(ir, task, x, y, ref, corner: str, vdd_v: float, temp_c: float, pdk_kw
     res = compare(ir, ref, sim.states, sim.outputs, y, task.kind, max_listed=100_000)
     e = {"corner": corner, "vdd_v": vdd_v, "temp_c": temp_c, "state_agreement": res.state_agreement,
          "agreement_non_tie": res.agreement_non_tie, "n_disagreements": res.n_disagreements,
-         "n_ties": res.n_ties, "states": res.states, "per_layer": res.per_layer,
+         "n_ties": res.n_ties, "n_downstream": res.n_downstream, "states": res.states, "per_layer": res.per_layer,
          "decision_agreement": res.decision_agreement, "circuit_score": res.circuit_score,
          "software_score": res.software_score, "output_error_max": res.output_error_max,
          "output_scale": res.output_scale, "cells": _cells(res.disagreements, ir),
@@ -154,10 +154,16 @@ def _write(path: Path, report: dict) -> None:
     atomic_write_text(path, json.dumps(report, indent=1))
 
 
+def _downstream(e: dict) -> str:
+    n = e.get("n_downstream", 0)
+    return f", {n} downstream of a differing cell" if n else ""
+
+
 def format_entry(e: dict) -> str:
     dec = "" if e["decision_agreement"] is None else f", decisions {100 * e['decision_agreement']:.1f}%"
     line = (f"  {e['corner']:>2} {e.get('vdd_v', VDD_NOMINAL):g} V {e['temp_c']:>5g} °C: states {100 * e['state_agreement']:.2f}% "
-            f"({100 * e['agreement_non_tie']:.2f}% of non-tie steps, {e['n_disagreements']} disagree){dec}, "
+            f"({100 * e['agreement_non_tie']:.2f}% of non-tie steps, {e['n_disagreements']} disagree"
+            f"{_downstream(e)}){dec}, "
             f"score {e['circuit_score']:.4f} vs software {e['software_score']:.4f} "
             f"[{'ok' if e['ok'] else 'FAIL'}] ({e['wall_s']:.0f} s)")
     p = e["power"]
