@@ -43,8 +43,15 @@ def test_estimate_is_within_20_percent_of_the_transistor_cells_on_random_inputs(
 def test_mirror_bank_power_is_the_sum_of_its_branch_currents():
     bank = MirrorBank(np.array([[2.0, -1.0], [-0.5, 0.0]]), np.array([0.3, -0.2]))
     h = np.array([[[1.0, -2.0]]])                       # nA
-    # copies |2*1| + |-1*-2| + |-0.5*1| + 0 = 4.5; input 0 feeds both signs: +1; biases 0.5
-    assert bank_power(bank, h, 1.8)[0, 0] == pytest.approx(1.8 * (4.5 + 1.0 + 0.5))
+    # copies pushing into their node: 2*1 and -1*-2 = 4; -0.5*1 sinks (nothing from the supply);
+    # input 0 has a positive weight, so it is copied once into the other type: +1; biases 0.5
+    assert bank_power(bank, h, 1.8)[0, 0] == pytest.approx(1.8 * (4.0 + 1.0 + 0.5))
+    # the same, element by element, on random banks and signed inputs
+    rng = np.random.default_rng(3)
+    g, b, h = rng.normal(size=(3, 5)), rng.normal(size=3), rng.normal(size=(2, 4, 5))
+    pushed = np.maximum(h[..., None, :] * g, 0).sum(axis=(-1, -2))
+    flip = (np.abs(h) * (g > 0).any(axis=0)).sum(-1)
+    assert np.allclose(bank_power(MirrorBank(g, b), h, 1.2), 1.2 * (pushed + flip + np.abs(b).sum()))
 
 
 def test_switching_steps_mix_the_old_and_new_state_by_phi():

@@ -4,11 +4,16 @@ calibration's fitted cell models (power.model) turn them into supply power, and 
 mirror banks are counted as the branch currents they need.
 
 Mirror banks (behavioral in every netlist so far, so this part is an estimate that
-no transistor run checks): every output copy draws its current |g_ij h_j| from the
-supply; an input that feeds weights of both signs needs one more reference branch
-(|h_j|) to mirror it into the other polarity; a bias draws |b_i|. The model's input
-currents come from outside and are not counted; nor are the readout filters and
-the CMRU update gate (no circuit for them draws from the supply yet).
+no transistor run checks). A bank's weighted currents meet at each output's node
+(SPEC 3.1: the negative weights are a second mirror bank). A copy that pushes
+current into the node (g_ij h_j > 0) draws it from the supply; a copy that pulls
+current out of the node (g_ij h_j < 0) sinks what the pushing copies brought,
+and draws nothing more. Each input h_j enters a diode of one device type, whose
+direct copies serve the negative weights; its positive weights need it copied
+once into the other type first, one more branch |h_j| from the supply. A bias
+draws |b_i|. The model's input currents come from outside and are not counted;
+nor are the readout filters and the CMRU update gate (no circuit for them draws
+from the supply yet).
 All powers in nW; per-step arrays are (batch, time, channels).
 """
 from __future__ import annotations
@@ -49,10 +54,11 @@ class PowerEstimate:
 def bank_power(bank, h: np.ndarray, vdd_v: float) -> np.ndarray:
     """(batch, time) nW of one mirror bank on its inputs h (batch, time, n_in) in nA (module doc)."""
     g = np.asarray(bank.gains, np.float64)
-    a = np.abs(h)
-    copies = a @ np.abs(g).T                                     # (batch, time, n_out)
-    both = ((g > 0).any(axis=0) & (g < 0).any(axis=0)).astype(np.float64)
-    return vdd_v * (copies.sum(-1) + a @ both + np.abs(np.asarray(bank.bias, np.float64)).sum())
+    h = np.asarray(h, np.float64)
+    # sum over outputs i of max(g_ij h_j, 0), by the sign of h_j: (batch, time)
+    pushed = np.maximum(h, 0) @ np.maximum(g, 0).sum(axis=0) + np.maximum(-h, 0) @ np.maximum(-g, 0).sum(axis=0)
+    flipped = (g > 0).any(axis=0).astype(np.float64)            # inputs copied into the other type
+    return vdd_v * (pushed + np.abs(h) @ flipped + np.abs(np.asarray(bank.bias, np.float64)).sum())
 
 
 def estimate_power(ir, x: np.ndarray, power_models: dict, vdd_v: float = 1.8) -> PowerEstimate:
