@@ -20,9 +20,11 @@ each ngspice on one thread (spice.run_netlist: 2-thread runs spin-wait for each 
 and for other work on the machine; a BMRU loop took 45-106 s on 2 threads, 3-9 s on one).
 What partitioning leaves out: loading between cells at their ports (none with the
 behavioral banks: their inputs are ideal sense sources) and any coupling through a
-shared supply. Simulation.detail holds {levels, ngspice_wall_s, partitions, power_nw}:
-power_nw[l] is (batch, time, channels), each cell's supply power averaged over each
-step (nW; the transistor cells only: the behavioral mirrors and gates draw nothing).
+shared supply. Simulation.detail holds {levels, ngspice_wall_s, partitions, power_nw,
+cell_outputs}: power_nw[l] is (batch, time, channels), each cell's supply power averaged
+over each step (nW; the transistor cells only: the behavioral mirrors and gates draw
+nothing; pdk.banks measures the banks alone), cell_outputs[l] the cells' measured output
+currents (batch, time, channels) in units.
 """
 from __future__ import annotations
 
@@ -152,4 +154,4 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
         levels["readout filters"] = "software reference (on the measured cell outputs)"
     return Simulation("transistor", states, np.stack(outputs),
                       detail={"levels": levels, "ngspice_wall_s": wall, "partitions": total,
-                              "power_nw": power})
+                              "power_nw": power, "cell_outputs": outs})

@@ -57,8 +57,9 @@ def bench(title: str, corner: str = "tt", mismatch: bool = False, vdd: float = 1
 
 
 def run(c: Circuit, analysis: str, *, temp_c: float = 27.0, seed: int = 0, timeout_s: float = 300.0,
-        options: str = OPTIONS) -> dict:
-    """Waveforms {vector: array} of the bench under `analysis` (".op", ".dc ...", ".tran ...")."""
+        options: str = OPTIONS, threads: int | None = None) -> dict:
+    """Waveforms {vector: array} of the bench under `analysis` (".op", ".dc ...", ".tran ...");
+    threads: ngspice's (spice.run_netlist)."""
     text = with_analysis(write(c), f".options {options}\n.temp {temp_c:g}\n{analysis}")
-    res = run_netlist(text, timeout_s=timeout_s, seed=seed)
+    res = run_netlist(text, timeout_s=timeout_s, seed=seed, threads=threads)
     return {k: np.asarray(v) for k, v in res.waveforms.items()}

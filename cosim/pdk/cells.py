@@ -40,16 +40,19 @@ def fet(c: Circuit, name: str, kind: str, d: str, g: str, s: str, b: str, unit: 
 
 def mirror_bank(c: Circuit, name: str, inp: str, outputs: list, *, polarity: str = "n",
                 unit: Unit = Unit(), n_in: int = 1, cascode: bool = True,
-                vdd: str = "vdd", vss: str = "0") -> None:
-    """A current-mirror bank (module doc): outputs [(node, count), ...] with gains count / n_in."""
+                vdd: str = "vdd", vss: str = "0", diode_rail: str | None = None) -> None:
+    """A current-mirror bank (module doc): outputs [(node, count), ...] with gains count / n_in.
+    diode_rail: the rail the input diode's source goes to, when it is not the outputs' rail
+    (a second source at the same voltage, so the diode's current can be told apart)."""
     rail = vss if polarity == "n" else vdd
+    d_rail = diode_rail or rail
     top = f"{name}_b"                                   # diode gate of the lower (rail) device
     if cascode:
         fet(c, f"{name}_ic", polarity, inp, inp, top, rail, unit, n_in)
-        fet(c, f"{name}_ir", polarity, top, top, rail, rail, unit, n_in)
+        fet(c, f"{name}_ir", polarity, top, top, d_rail, rail, unit, n_in)
     else:
         top = inp
-        fet(c, f"{name}_ir", polarity, inp, inp, rail, rail, unit, n_in)
+        fet(c, f"{name}_ir", polarity, inp, inp, d_rail, rail, unit, n_in)
     for k, (node, count) in enumerate(outputs):
         if count <= 0:
             continue

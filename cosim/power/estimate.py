@@ -3,15 +3,18 @@ simulator): the software reference gives every cell's drive and state per step, 
 calibration's fitted cell models (power.model) turn them into supply power, and the
 mirror banks are counted as the branch currents they need.
 
-Mirror banks (behavioral in every netlist so far, so this part is an estimate that
-no transistor run checks). A bank's weighted currents meet at each output's node
+Mirror banks (behavioral in the model's netlists; `cosim power --level transistor`
+simulates each alone at transistor level, pdk.banks, and checks this part). A bank's weighted currents meet at each output's node
 (SPEC 3.1: the negative weights are a second mirror bank). A copy that pushes
 current into the node (g_ij h_j > 0) draws it from the supply; a copy that pulls
 current out of the node (g_ij h_j < 0) sinks what the pushing copies brought,
 and draws nothing more. Each input h_j enters a diode of one device type, whose
 direct copies serve the negative weights; its positive weights need it copied
-once into the other type first, one more branch |h_j| from the supply. A bias
-draws |b_i|. The model's input currents come from outside and are not counted;
+once into the other type first, one more branch |h_j| from the supply. Where the
+inputs are another bank's output nodes (the projection feeding layer 0), a
+negative input is drawn from the supply through this bank's input diode. A bias
+is an ideal source: a positive one pushes b_i (drawn), a negative one sinks. The
+model's input currents come from outside and are not counted;
 nor are the readout filters and the CMRU update gate (no circuit for them draws
 from the supply yet).
 All powers in nW; per-step arrays are (batch, time, channels).
@@ -51,14 +54,17 @@ class PowerEstimate:
                 "energy_per_step_pj": total * self.dt_s * 1e3, "energy_per_sequence_nj": total * self.dt_s * T}
 
 
-def bank_power(bank, h: np.ndarray, vdd_v: float) -> np.ndarray:
-    """(batch, time) nW of one mirror bank on its inputs h (batch, time, n_in) in nA (module doc)."""
+def bank_power(bank, h: np.ndarray, vdd_v: float, fed_by_bank: bool = False) -> np.ndarray:
+    """(batch, time) nW of one mirror bank on its inputs h (batch, time, n_in) in nA (module
+    doc). fed_by_bank: the inputs are another bank's output nodes (the projection's), so
+    their negative parts are drawn from the supply through this bank's input diodes."""
     g = np.asarray(bank.gains, np.float64)
     h = np.asarray(h, np.float64)
     # sum over outputs i of max(g_ij h_j, 0), by the sign of h_j: (batch, time)
     pushed = np.maximum(h, 0) @ np.maximum(g, 0).sum(axis=0) + np.maximum(-h, 0) @ np.maximum(-g, 0).sum(axis=0)
     flipped = (g > 0).any(axis=0).astype(np.float64)            # inputs copied into the other type
-    return vdd_v * (pushed + np.abs(h) @ flipped + np.abs(np.asarray(bank.bias, np.float64)).sum())
+    drawn = np.maximum(-h, 0).sum(-1) if fed_by_bank else 0.0
+    return vdd_v * (pushed + np.abs(h) @ flipped + drawn + np.maximum(np.asarray(bank.bias, np.float64), 0).sum())
 
 
 def estimate_power(ir, x: np.ndarray, power_models: dict, vdd_v: float = 1.8) -> PowerEstimate:
@@ -77,7 +83,7 @@ def estimate_power(ir, x: np.ndarray, power_models: dict, vdd_v: float = 1.8) ->
         if layer.kind not in power_models:
             raise InputError(f"the calibration has no power model for cell kind {layer.kind!r}: "
                              "run `cosim characterize --only power`")
-        banks[f"l{l} candidate"] = bank_power(layer.candidate, h, vdd_v)
+        banks[f"l{l} candidate"] = bank_power(layer.candidate, h, vdd_v, fed_by_bank=l == 0 and ir.proj is not None)
         if layer.threshold is not None:
             banks[f"l{l} threshold"] = bank_power(layer.threshold, h, vdd_v)
         cells.append(cell_power(layer, h, tr.state, power_models[layer.kind]))

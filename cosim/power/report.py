@@ -4,8 +4,9 @@
 calibration's fitted cell models, in milliseconds. --level transistor: the cells
 simulated at transistor level (backends.transistor, one partition per cell), their
 supply current integrated per step, beside the estimate for the same sequences
-(and how far apart they are). Mirror banks are behavioral in every netlist, so
-their figure is always the estimate. The cells' power is also split by step:
+(and how far apart they are), and every mirror bank at transistor level too, each
+alone (pdk.banks: driven by the currents it sees in the model, the cells' measured
+outputs), so the whole model's power is measured. The cells' power is also split by step:
 steps on which a cell held its state and steps on which it switched (these cells
 draw bias currents, so nearly all of it is static; the switching steps differ from
 the held ones by where the update lands in the step). Writes power.json, power_breakdown.png (stacked bar) and
@@ -42,7 +43,8 @@ def split_by_switching(power: list, states: list, layers) -> tuple:
 def power_report(model, *, level: str = "behavioral", n_sequences: int = 20, bits: int = 6, calib=None,
                  corner: str = "tt", temp_c: float = 27.0, jobs=None, timeout_s: float = 900.0,
                  progress=print) -> tuple:
-    """(report dict, estimate, measured per-layer cell power list or None) for the model."""
+    """(report dict, estimate, measured) for the model; measured: None (behavioral) or
+    {"cells": per layer (batch, time, channels) nW, "banks": {name: (batch, time) nW}}."""
     from ..hw.source import load_source
     from ..pdk.mapping import load_calibration
     from .estimate import estimate_power
@@ -73,22 +75,31 @@ def power_report(model, *, level: str = "behavioral", n_sequences: int = 20, bit
                  f"{corner}/{temp_c:g} °C ...")
         sim = simulate(ir, x, backend="transistor", pdk=PdkSetup(corner, temp_c, calib), jobs=jobs,
                        timeout_s=timeout_s)
-        measured = sim.detail["power_nw"]
-        cells = float(sum(p.sum(axis=2).mean() for p in measured))
-        m_held, m_switching = split_by_switching(measured, sim.states, ir.layers)
-        total = cells + s["mirrors_nw"]
+        cell_nw = sim.detail["power_nw"]
+        cells = float(sum(p.sum(axis=2).mean() for p in cell_nw))
+        m_held, m_switching = split_by_switching(cell_nw, sim.states, ir.layers)
+        from ..pdk.banks import measure_banks
+
+        progress("  simulating the mirror banks at transistor level, each alone ...")
+        banks, bank_rec = measure_banks(ir, x, sim.detail["cell_outputs"], PdkSetup(corner, temp_c, calib),
+                                        jobs=jobs, timeout_s=timeout_s)
+        measured = {"cells": cell_nw, "banks": banks}
+        banks_nw = {k: float(v.mean()) for k, v in banks.items()}
+        mirrors = sum(banks_nw.values())
+        total = cells + mirrors
         T = x.shape[1]
         rep["transistor"] = {
             "corner": corner, "temp_c": temp_c,
-            "cells_nw_per_layer": [float(p.sum(axis=2).mean()) for p in measured], "cells_nw": cells,
-            "cell_nw_min": float(min(p.mean(axis=(0, 1)).min() for p in measured)),
-            "cell_nw_max": float(max(p.mean(axis=(0, 1)).max() for p in measured)),
+            "cells_nw_per_layer": [float(p.sum(axis=2).mean()) for p in cell_nw], "cells_nw": cells,
+            "cell_nw_min": float(min(p.mean(axis=(0, 1)).min() for p in cell_nw)),
+            "cell_nw_max": float(max(p.mean(axis=(0, 1)).max() for p in cell_nw)),
             "cells_held_steps_nw": m_held, "cells_switching_steps_nw": m_switching,
-            "total_nw_with_estimated_mirrors": total,
+            "banks_nw": banks_nw, "mirrors_nw": mirrors, "banks": bank_rec, "total_nw": total,
             "energy_per_step_pj": total * ir.timing.dt_s * 1e3,
             "energy_per_sequence_nj": total * ir.timing.dt_s * T}
         ratio = s["cells_nw"] / cells
         rep["estimate_over_transistor"] = ratio
+        rep["mirrors_estimate_over_transistor"] = s["mirrors_nw"] / mirrors if mirrors > 0 else None
         rep["ok"] = bool(abs(ratio - 1) <= ESTIMATE_GOAL)
     return rep, est, measured
 
@@ -102,10 +113,10 @@ def format_report(rep: dict) -> str:
     for l, v in enumerate(e["cells_nw_per_layer"]):
         lines.append(f"  {f'layer {l} cells':28s} {v:12.1f}" + (f" {tr['cells_nw_per_layer'][l]:14.1f}" if tr else ""))
     for k, v in e["banks_nw"].items():
-        lines.append(f"  {f'mirror bank {k}':28s} {v:12.1f}" + (f" {'(estimate)':>14s}" if tr else ""))
+        lines.append(f"  {f'mirror bank {k}':28s} {v:12.1f}" + (f" {tr['banks_nw'][k]:14.1f}" if tr else ""))
     lines.append(f"  {'cells: held / switching steps':28s} {e['cells_held_steps_nw']:6.1f} /{e['cells_switching_steps_nw']:4.1f}"
                  + (f" {tr['cells_held_steps_nw']:9.1f} /{tr['cells_switching_steps_nw']:4.1f}" if tr else ""))
-    total = tr["total_nw_with_estimated_mirrors"] if tr else e["total_nw"]
+    total = tr["total_nw"] if tr else e["total_nw"]
     energy = tr["energy_per_sequence_nj"] if tr else e["energy_per_sequence_nj"]
     lines.append(f"  {'whole model':28s} {e['total_nw']:12.1f}" + (f" {total:14.1f}" if tr else ""))
     lines.append(f"  energy per inference {energy:.2f} nJ ({energy / rep['steps'] * 1e3:.1f} pJ per step)")
@@ -113,6 +124,9 @@ def format_report(rep: dict) -> str:
         lines.append(f"  estimate / transistor (cells): {rep['estimate_over_transistor']:.3f} "
                      f"(goal within {ESTIMATE_GOAL:.0%}); transistor cells {tr['cell_nw_min']:.1f}-"
                      f"{tr['cell_nw_max']:.1f} nW each at {tr['corner']}/{tr['temp_c']:g} °C")
+        if rep.get("mirrors_estimate_over_transistor") is not None:
+            lines.append(f"  estimate / transistor (mirror banks, each simulated alone): "
+                         f"{rep['mirrors_estimate_over_transistor']:.3f}")
     return "\n".join(lines)
 
 
@@ -123,8 +137,12 @@ def write_outputs(rep: dict, est, measured, out: Path) -> list:
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "power.json", json.dumps(rep, indent=1, sort_keys=True) + "\n")
     plot_breakdown(rep, out / "power_breakdown.png")
-    cells_meas = None if measured is None else sum(p[0].sum(axis=1) for p in measured)
-    plot_power_time(est, cells_meas, rep["dt_s"], out / "power_time.png", f"power over one sequence: {rep['model']}")
+    cells_meas = whole = None
+    if measured is not None:
+        cells_meas = sum(p[0].sum(axis=1) for p in measured["cells"])
+        whole = cells_meas + sum(b[0] for b in measured["banks"].values())
+    plot_power_time(est, cells_meas, whole, rep["dt_s"], out / "power_time.png",
+                    f"power over one sequence: {rep['model']}")
     return [out / n for n in ("power.json", "power_breakdown.png", "power_time.png")]
 
 

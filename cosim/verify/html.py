@@ -314,11 +314,12 @@ def _sec_power(report: dict, folder: Path, cmds) -> str:
         trl = tr.get("cells_nw_per_layer") or []
         blocks = [(f"layer {i} cells", v, trl[i] if i < len(trl) else None)
                   for i, v in enumerate(est.get("cells_nw_per_layer") or [])]
-        blocks += [(f"mirror bank {k}", v, None) for k, v in (est.get("banks_nw") or {}).items()]
-        blocks += [("whole model", est.get("total_nw"), tr.get("total_nw_with_estimated_mirrors"))]
+        trb = tr.get("banks_nw") or {}
+        blocks += [(f"mirror bank {k}", v, trb.get(k)) for k, v in (est.get("banks_nw") or {}).items()]
+        blocks += [("whole model", est.get("total_nw"), tr.get("total_nw"))]
         parts.append(_p(f"Analytical estimate ({e(pj.get('calibration', report.get('calibration')))} models, "
                         f"{'power.json' if pj else 'this report'}): {_num(est.get('energy_per_sequence_nj'), '.3g')}"
-                        " nJ per inference; the transistor run's whole model counts the estimated mirror banks.")
+                        " nJ per inference; the transistor run simulates the cells and each mirror bank alone.")
                      + _table(["block", "estimate (nW)", "transistor (nW)"],
                               [[b, (_num(v, ".3g"),), (_num(t, ".3g"),)] for b, v, t in blocks]))
     else:

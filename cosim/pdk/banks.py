@@ -1,0 +1,164 @@
+"""Transistor mirror banks (sky130), each simulated alone to measure its supply power.
+
+The model's netlists keep their mirror banks behavioral (ideal sums: a bank and its
+cells together at transistor level ran over 13 min for 100 steps of one cell). A
+bank draws its supply current whatever the cells do, so its power is measured here
+on its own: one netlist per bank and sequence, driven by the currents the bank sees
+in the model (backends.transistor's measured cell outputs), its outputs held at
+LOAD_V by ideal sources standing in for the inputs they feed.
+
+The bank, per input j (SPEC 3.1: the negative weights are a second, sinking bank):
+  - the positive part of h_j enters a cascoded n diode of D unit devices, whose n
+    outputs of |k_ij| units sink the weights w_ij < 0 from output i; one n output
+    of D units copies h_j into a cascoded p diode of D units, whose p outputs of
+    k_ij units push the weights w_ij > 0 into output i;
+  - the negative part of h_j is drawn out of a cascoded p diode of D units, whose p
+    outputs push the weights w_ij < 0 (w h > 0); one p output of D units copies it
+    into an n diode, whose n outputs sink the weights w_ij > 0.
+The gain of a weight is k_ij / D with integer unit counts (`m=N mult=N`); D is the
+smallest reference count (at most MAX_REFERENCE) that puts every weight within
+COUNT_TOL of an integer count, and the worst residual gain error is recorded. The
+unit device has the mirror banks' area for the mismatch budget (pdk.mapping.cell_size).
+Biases stay ideal sources (a bias generator's job): a positive bias pushes b_i from
+the bank's supply, a negative one sinks.
+
+Supplies: every output, copy and the copies' diodes run from BANK_SUPPLY (counted);
+the input p diodes run from INPUT_SUPPLY. Their current is the negative part of the
+input: drawn by whatever sinks it, so it counts as the bank's own only where the
+input is another bank's output node (the projection feeding layer 0), see
+`measure_banks`.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from ..hw.reference import apply_bank
+from ..netlist.circuit import Pwl
+from ..netlist.stimulus import pwl_points
+from .bench import bench, run
+from .cells import Unit, mirror_bank
+
+COUNT_TOL = 0.005            # largest |k / (|w| D) - 1| accepted when choosing D
+MAX_REFERENCE = 64           # largest reference count D tried
+LOAD_V = 0.9                 # V at every output node (every copy stays in saturation)
+BANK_SUPPLY, INPUT_SUPPLY = "vbank", "vin"
+
+
+def reference_count(gains) -> tuple:
+    """(D, counts (n_out, n_in) signed ints, worst |relative gain error|) for gains."""
+    g = np.abs(np.asarray(gains, np.float64))
+    nz = g > 0
+    best = None
+    for D in range(1, MAX_REFERENCE + 1):
+        k = np.rint(g * D)
+        if (k[nz] == 0).any():
+            continue
+        err = float(np.abs(k[nz] / (g[nz] * D) - 1).max()) if nz.any() else 0.0
+        if best is None or err < best[2] - 1e-12:
+            best = (D, k, err)
+        if err <= COUNT_TOL:
+            break
+    D, k, err = best
+    return D, (k * np.sign(gains)).astype(int), err
+
+
+def unit_for(area_um2: float) -> Unit:
+    """A unit device of `area_um2` with L = 2 W (the cell mirrors' aspect)."""
+    w = float(np.sqrt(area_um2 / 2))
+    return Unit(w, 2 * w)
+
+
+def bank_circuit(bank, h: np.ndarray, dt_s: float, edge_frac: float, pdk, unit: Unit):
+    """(circuit, record) of one bank (module doc) driven by h (time, n_in) in units (1 nA)."""
+    D, k, err = reference_count(bank.gains)
+    n_out, n_in = k.shape
+    c = bench("cosim mirror bank", pdk.corner, vdd=pdk.vdd_v)
+    c.add("vsource", BANK_SUPPLY[1:], BANK_SUPPLY, "0", value=pdk.vdd_v)
+    c.add("vsource", INPUT_SUPPLY[1:], INPUT_SUPPLY, "0", value=pdk.vdd_v)
+    outs = [f"o{i}" for i in range(n_out)]
+    for i, node in enumerate(outs):
+        c.add("vsource", f"load{i}", node, "0", value=LOAD_V)
+        b = float(bank.bias[i]) * 1e-9
+        if b > 0:
+            c.isource(f"bias{i}", BANK_SUPPLY, node, b)
+        elif b < 0:
+            c.isource(f"bias{i}", node, "0", -b)
+    for j in range(n_in):
+        col = k[:, j]
+        for sign, first, other in ((1, "n", "p"), (-1, "p", "n")):
+            part = np.maximum(sign * np.asarray(h[:, j], np.float64), 0)
+            if not part.any() or not col.any():
+                continue
+            d, e = f"d{first}{j}", f"e{first}{j}"
+            pts = Pwl(tuple(pwl_points(part, dt_s, edge_frac, 1e-9)))
+            if first == "n":
+                c.isource(f"in{j}", "0", d, pts)           # pushed into the n diode
+            else:
+                c.isource(f"in{j}m", d, "0", pts)          # drawn out of the p diode
+            direct = [(outs[i], -col[i]) for i in range(n_out) if col[i] < 0]
+            flipped = [(outs[i], col[i]) for i in range(n_out) if col[i] > 0]
+            rails = {"vdd": BANK_SUPPLY} if first == "p" else {}
+            mirror_bank(c, f"m{first}{j}", d, direct + ([(e, D)] if flipped else []), polarity=first,
+                        unit=unit, n_in=D, diode_rail=INPUT_SUPPLY if first == "p" else None, **rails)
+            if flipped:
+                mirror_bank(c, f"f{first}{j}", e, flipped, polarity=other, unit=unit, n_in=D,
+                            **({"vdd": BANK_SUPPLY} if other == "p" else {}))
+    return c, {"reference_count": D, "worst_gain_error": err, "unit_um": [unit.w_um, unit.l_um]}
+
+
+def bank_power(bank, h: np.ndarray, dt_s: float, edge_frac: float, pdk, unit: Unit,
+               timeout_s: float = 900.0) -> tuple:
+    """(bank supply nW (time,), input p diodes nW (time,), record): each supply's current
+    averaged over each step, times vdd."""
+    from ..backends.transistor import step_means
+
+    c, rec = bank_circuit(bank, h, dt_s, edge_frac, pdk, unit)
+    T = h.shape[0]
+    w = run(c, f".tran {dt_s / 100:g} {T * dt_s:g}", temp_c=pdk.temp_c, timeout_s=timeout_s, threads=1)
+    nw = [pdk.vdd_v * 1e9 * step_means(w["time"], -w[f"i({s})"], dt_s, T) for s in (BANK_SUPPLY, INPUT_SUPPLY)]
+    return nw[0], nw[1], rec
+
+
+def bank_inputs(ir, x: np.ndarray, cell_outputs: list) -> dict:
+    """{bank name: (bank, inputs (batch, time, n_in) units, fed by another bank)} for every
+    bank of the model; cell_outputs[l]: (batch, time, channels) measured output currents."""
+    from ..hw.kinds.filters import FILTERS
+
+    banks, h = {}, x
+    if ir.proj is not None:
+        banks["proj"] = (ir.proj, x, False)
+        h = apply_bank(ir.proj, x)
+    for l, layer in enumerate(ir.layers):
+        fed = l == 0 and ir.proj is not None
+        banks[f"l{l} candidate"] = (layer.candidate, h, fed)
+        if layer.threshold is not None:
+            banks[f"l{l} threshold"] = (layer.threshold, h, False)    # shares the candidate's inputs
+        h = cell_outputs[l]
+    r = np.concatenate(cell_outputs, axis=-1) if ir.readout_all else h
+    if ir.filters is not None:
+        r = FILTERS.run(ir.filters, r, ir.timing.dt_s)
+    banks["readout"] = (ir.readout, r, False)
+    return banks
+
+
+def measure_banks(ir, x: np.ndarray, cell_outputs: list, pdk, *, jobs=None, timeout_s: float = 900.0) -> tuple:
+    """({bank name: (batch, time) nW}, {bank name: record}): every bank of the model at
+    transistor level, one netlist per bank and sequence, `jobs` at a time. A bank fed by
+    another bank's output node also counts its input p diodes (module doc)."""
+    unit = unit_for(min(50.0, pdk.size()["mirror_unit_area_um2"]))
+    jobs = max(1, jobs or min(8, os.cpu_count() or 1))
+    inputs = bank_inputs(ir, np.asarray(x, np.float64), cell_outputs)
+    batch, T = x.shape[:2]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {(name, b): pool.submit(bank_power, bank, np.asarray(h[b], np.float64), ir.timing.dt_s,
+                                          ir.timing.edge_frac, pdk, unit, timeout_s)
+                   for name, (bank, h, _) in inputs.items() for b in range(batch)}
+        power, records = {}, {}
+        for (name, b), fut in futures.items():
+            own, diodes, rec = fut.result()
+            power.setdefault(name, np.zeros((batch, T)))[b] = own + (diodes if inputs[name][2] else 0.0)
+            records[name] = rec
+    return power, records
