@@ -76,7 +76,7 @@ def _cmd_export(args) -> None:
         pdk = PdkSetup(args.corner, args.temp, args.calib, args.sigma_target)
     res = export_model(args.model, args.out, bits=args.bits, per_channel=args.per_channel,
                        gain_max=args.gain_max, inputs=args.inputs, task_samples=args.task_samples,
-                       force=args.force, level=args.level, pdk=pdk)
+                       force=args.force, level=args.level, pdk=pdk, current_scale=args.current_scale)
     print(format_summary(res.summary))
     print(f"  wrote {res.netlist_path}, {res.ir_path}, {res.report_path} "
           f"(+ .inputs.npy, .probes.json: the stimulus and probe map to re-run it)")
@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--per-channel", action="store_true", help="one quantization step per output channel")
     e.add_argument("--gain-max", type=at.float_range(0, 1e3, lo_open=True), default=8.0,
                    help="largest realisable mirror gain")
+    e.add_argument("--current-scale", type=at.float_range(0.1, 2.0), default=1.0,
+                   help="every current after the inputs times this (first-quadrant and BMRU models): the "
+                        "same states at that fraction of the power (cosim.hw.current_scale)")
     src = e.add_mutually_exclusive_group()
     src.add_argument("--inputs", help="stimulus: .npy array (batch, time, inputs) in units of 1 nA")
     src.add_argument("--task-samples", type=at.int_range(1, 10_000), default=1,

@@ -97,12 +97,14 @@ def check_export_paths(out, force: bool = False) -> None:
 
 def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
                  gain_max: float = DEFAULT_GAIN_MAX, inputs=None, task_samples: int = 1,
-                 force: bool = False, level: str = "behavioral", pdk=None) -> ExportResult:
+                 force: bool = False, level: str = "behavioral", pdk=None,
+                 current_scale: float = 1.0) -> ExportResult:
     """Export the checkpoint at `model_dir` to the netlist `out` (.cir); existing
     outputs are replaced only with `force`. All files (see export_paths) are
     written together at the end (temp files, then renames), after every check passed.
     level "transistor" with `pdk` (pdk.netlist.PdkSetup): every cell with a sky130
-    design at transistor level (calibrated biases), the rest behavioral."""
+    design at transistor level (calibrated biases), the rest behavioral. current_scale:
+    every current after the inputs times this (hw.current_scale; 1: as trained)."""
     out = Path(out)
     check_export_paths(out, force)
     check_path_text(model_dir, "MODEL")
@@ -112,6 +114,10 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     name = out.stem
     ir, quant = model_to_ir(model, doc, bits=bits, per_channel=per_channel, gain_max=gain_max,
                             name=name, source=str(model_dir))
+    if current_scale != 1.0:
+        from ..hw.current_scale import scale_currents
+
+        ir = scale_currents(ir, current_scale)
     task = task_from_config(doc)
     float_score = evaluate(model, task)
     quant_score = score_outputs(run_reference(ir, task.x_test).outputs, task.y_test, task.kind, ir.pool)
@@ -123,6 +129,7 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     gains = [abs(v) for _, bank in mirror_banks(ir) for row in bank.gains for v in row if v != 0]
     summary = {
         "name": name, "cell": doc["model"]["cell"], "bits": bits, "per_channel": per_channel,
+        "current_scale": current_scale,
         "cells": sum(layer.n for layer in ir.layers), "layers": len(ir.layers),
         "devices": net.devices, "nodes": net.nodes, "graph_vertices": graph.number_of_nodes(),
         "sequences": net.copies, "steps": net.n_steps,
