@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import InputError
-from .ir import HardwareIR, MirrorBank
+from .ir import HardwareIR, IRError, MirrorBank, validate
 
 SCALABLE = ("schmitt", "bmru")
 SCALE_RANGE = (0.1, 2.0)
@@ -49,5 +49,10 @@ def scale_currents(ir: HardwareIR, s: float) -> HardwareIR:
         layers.append(replace(layer, candidate=_bank(layer.candidate, s, first_gains and l == 0),
                               threshold=_bank(layer.threshold, s, first_gains and l == 0), **scaled))
     quant = {**ir.quantization, "current_scale": float(s) * float(ir.quantization.get("current_scale", 1.0))}
-    return replace(ir, proj=_bank(ir.proj, s, True), layers=layers, readout=_bank(ir.readout, s, False),
-                   quantization=quant)
+    out = replace(ir, proj=_bank(ir.proj, s, True), layers=layers, readout=_bank(ir.readout, s, False),
+                  quantization=quant)
+    try:
+        validate(out)              # e.g. a first bank's gains past the realisable gain_max
+    except IRError as exc:
+        raise InputError(f"{ir.name} at {s:g} times its currents: {exc}") from None
+    return out
