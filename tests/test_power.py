@@ -81,10 +81,11 @@ def test_transistor_mirror_bank_draws_its_pushing_copies_flips_and_biases():
 def test_every_bank_of_the_keyword_model_at_transistor_level_matches_the_estimate():
     """measure_banks on the keyword model (projection, two candidate banks, readout), driven
     by the reference's cell outputs on 30 steps of one clip: each bank's measured power is
-    the estimate's to within 3%, the layer-0 bank (fed by the projection's signed nodes)
-    included."""
+    the estimate's to within 3%. The projection sees signed inputs (its p input diodes);
+    layer 0's bank sees the projection's nodes rectified (first-quadrant cells)."""
     from cosim.hw.reference import run_reference
-    from cosim.pdk.banks import bank_inputs, measure_banks
+    from cosim.pdk.banks import measure_banks
+    from cosim.power.estimate import bank_inputs
 
     src = load_source(ROOT / "models" / "kws_fq_bmru", 6)
     ir, x = src.ir, src.task.x_test[:1, :30].astype(np.float64)
@@ -92,7 +93,8 @@ def test_every_bank_of_the_keyword_model_at_transistor_level_matches_the_estimat
     measured, records = measure_banks(ir, x, outs, PdkSetup(), jobs=2, timeout_s=600)
     inputs = bank_inputs(ir, x, outs)
     assert set(measured) == {"proj", "l0 candidate", "l1 candidate", "readout"} == set(inputs)
-    assert inputs["l0 candidate"][2] and not inputs["proj"][2]
+    assert (inputs["proj"][1] < 0).any() and (inputs["l0 candidate"][1] >= 0).all()
+    assert not any(fed for _, _, fed in inputs.values())
     for name, (bank, h, fed) in inputs.items():
         est = bank_power(bank, h, 1.8, fed).mean()
         assert measured[name].shape == (1, 30) and measured[name].mean() == pytest.approx(est, rel=0.03), name

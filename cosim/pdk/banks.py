@@ -25,8 +25,8 @@ the bank's supply, a negative one sinks.
 Supplies: every output, copy and the copies' diodes run from BANK_SUPPLY (counted);
 the input p diodes run from INPUT_SUPPLY. Their current is the negative part of the
 input: drawn by whatever sinks it, so it counts as the bank's own only where the
-input is another bank's output node (the projection feeding layer 0), see
-`measure_banks`.
+input is another bank's output node (a projection feeding a signed layer; a
+first-quadrant layer's bank sees its inputs rectified), see power.estimate.bank_inputs.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..hw.reference import apply_bank
+from ..power.estimate import bank_inputs
 from ..netlist.circuit import Pwl
 from ..netlist.stimulus import pwl_points
 from .bench import bench, run
@@ -120,28 +120,6 @@ def bank_power(bank, h: np.ndarray, dt_s: float, edge_frac: float, pdk, unit: Un
     w = run(c, f".tran {dt_s / 100:g} {T * dt_s:g}", temp_c=pdk.temp_c, timeout_s=timeout_s, threads=1)
     nw = [pdk.vdd_v * 1e9 * step_means(w["time"], -w[f"i({s})"], dt_s, T) for s in (BANK_SUPPLY, INPUT_SUPPLY)]
     return nw[0], nw[1], rec
-
-
-def bank_inputs(ir, x: np.ndarray, cell_outputs: list) -> dict:
-    """{bank name: (bank, inputs (batch, time, n_in) units, fed by another bank)} for every
-    bank of the model; cell_outputs[l]: (batch, time, channels) measured output currents."""
-    from ..hw.kinds.filters import FILTERS
-
-    banks, h = {}, x
-    if ir.proj is not None:
-        banks["proj"] = (ir.proj, x, False)
-        h = apply_bank(ir.proj, x)
-    for l, layer in enumerate(ir.layers):
-        fed = l == 0 and ir.proj is not None
-        banks[f"l{l} candidate"] = (layer.candidate, h, fed)
-        if layer.threshold is not None:
-            banks[f"l{l} threshold"] = (layer.threshold, h, False)    # shares the candidate's inputs
-        h = cell_outputs[l]
-    r = np.concatenate(cell_outputs, axis=-1) if ir.readout_all else h
-    if ir.filters is not None:
-        r = FILTERS.run(ir.filters, r, ir.timing.dt_s)
-    banks["readout"] = (ir.readout, r, False)
-    return banks
 
 
 def measure_banks(ir, x: np.ndarray, cell_outputs: list, pdk, *, jobs=None, timeout_s: float = 900.0) -> tuple:

@@ -10,9 +10,10 @@ current into the node (g_ij h_j > 0) draws it from the supply; a copy that pulls
 current out of the node (g_ij h_j < 0) sinks what the pushing copies brought,
 and draws nothing more. Each input h_j enters a diode of one device type, whose
 direct copies serve the negative weights; its positive weights need it copied
-once into the other type first, one more branch |h_j| from the supply. Where the
-inputs are another bank's output nodes (the projection feeding layer 0), a
-negative input is drawn from the supply through this bank's input diode. A bias
+once into the other type first, one more branch |h_j| from the supply. A
+first-quadrant layer rectifies its inputs (a negative node stops at ground); where
+a signed layer's inputs are another bank's output nodes (a projection), a negative
+input is drawn from the supply through the layer bank's input diode. A bias
 is an ideal source: a positive one pushes b_i (drawn), a negative one sinks. The
 model's input currents come from outside and are not counted;
 nor are the readout filters and the CMRU update gate (no circuit for them draws
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..hw.kinds import get_kind
 from ..hw.kinds.filters import FILTERS
 from ..hw.reference import apply_bank, run_reference
 from .model import cell_power
@@ -67,6 +69,31 @@ def bank_power(bank, h: np.ndarray, vdd_v: float, fed_by_bank: bool = False) -> 
     return vdd_v * (pushed + np.abs(h) @ flipped + drawn + np.maximum(np.asarray(bank.bias, np.float64), 0).sum())
 
 
+def bank_inputs(ir, x: np.ndarray, cell_outputs: list) -> dict:
+    """{bank name: (bank, inputs (batch, time, n_in) units, fed by another bank)} of every
+    bank of the model on inputs x; cell_outputs[l]: (batch, time, channels) layer l's output
+    currents. A first-quadrant layer's bank sees its inputs rectified (SPEC: ReLU(x); a
+    negative node stops at ground, drawing nothing); a signed layer fed by the projection
+    draws the negative parts through its input diodes (module doc)."""
+    banks, h = {}, x
+    if ir.proj is not None:
+        banks["proj"] = (ir.proj, x, False)
+        h = apply_bank(ir.proj, x)
+    for l, layer in enumerate(ir.layers):
+        rectified = get_kind(layer.kind).first_quadrant
+        fed = l == 0 and ir.proj is not None and not rectified
+        h_in = np.maximum(h, 0.0) if rectified else h
+        banks[f"l{l} candidate"] = (layer.candidate, h_in, fed)
+        if layer.threshold is not None:
+            banks[f"l{l} threshold"] = (layer.threshold, h_in, False)    # shares the candidate's input diodes
+        h = cell_outputs[l]
+    r = np.concatenate(cell_outputs, axis=-1) if ir.readout_all else h
+    if ir.filters is not None:
+        r = FILTERS.run(ir.filters, r, ir.timing.dt_s)
+    banks["readout"] = (ir.readout, r, False)
+    return banks
+
+
 def estimate_power(ir, x: np.ndarray, power_models: dict, vdd_v: float = 1.8) -> PowerEstimate:
     """The estimate for inputs x (batch, time, n_inputs) in units; power_models: the
     calibration's "power" section. Units must be 1 nA (as the transistor cells)."""
@@ -74,22 +101,14 @@ def estimate_power(ir, x: np.ndarray, power_models: dict, vdd_v: float = 1.8) ->
         raise InputError(f"the power models are calibrated for 1 unit = 1 nA, the IR has {ir.timing.i_unit_a:g} A")
     x = np.asarray(x, np.float64)
     ref = run_reference(ir, x)
-    banks, cells = {}, []
-    h = x
-    if ir.proj is not None:
-        banks["proj"] = bank_power(ir.proj, h, vdd_v)
-        h = apply_bank(ir.proj, h)
-    for l, (layer, tr) in enumerate(zip(ir.layers, ref.layers)):
+    cells = []
+    h = apply_bank(ir.proj, x) if ir.proj is not None else x
+    for layer, tr in zip(ir.layers, ref.layers):
         if layer.kind not in power_models:
             raise InputError(f"the calibration has no power model for cell kind {layer.kind!r}: "
                              "run `cosim characterize --only power`")
-        banks[f"l{l} candidate"] = bank_power(layer.candidate, h, vdd_v, fed_by_bank=l == 0 and ir.proj is not None)
-        if layer.threshold is not None:
-            banks[f"l{l} threshold"] = bank_power(layer.threshold, h, vdd_v)
         cells.append(cell_power(layer, h, tr.state, power_models[layer.kind]))
         h = tr.output
-    r = np.concatenate([tr.output for tr in ref.layers], axis=-1) if ir.readout_all else h
-    if ir.filters is not None:
-        r = FILTERS.run(ir.filters, r, ir.timing.dt_s)
-    banks["readout"] = bank_power(ir.readout, r, vdd_v)
+    banks = {name: bank_power(bank, h_in, vdd_v, fed)
+             for name, (bank, h_in, fed) in bank_inputs(ir, x, [tr.output for tr in ref.layers]).items()}
     return PowerEstimate(cells, banks, ir.timing.dt_s)
