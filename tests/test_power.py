@@ -71,11 +71,16 @@ def test_transistor_mirror_bank_draws_its_pushing_copies_flips_and_biases():
 
     bank = MirrorBank(np.array([[1.5, -0.75], [-0.5, 1.0]]), np.array([0.25, -0.1]))
     h = np.array([[1.0, -0.5], [2.0, 0.5], [0.0, 0.0], [0.5, 1.0], [-1.5, 2.0]])      # (time, inputs) nA
-    own, diodes, rec = transistor_bank_power(bank, h, 0.05, 0.004, PdkSetup(), Unit(2.0, 4.0), timeout_s=300)
+    from cosim.hw.timing import Timing
+
+    timing = Timing(dt_s=0.05, edge_frac=0.004)
+    own, diodes, rec = transistor_bank_power(bank, h, timing, PdkSetup(), Unit(2.0, 4.0), timeout_s=300)
     assert rec["reference_count"] == 4 and rec["worst_gain_error"] == 0
     expected = bank_power(bank, h[None], 1.8)[0]
     assert np.allclose(own, expected, rtol=0.04, atol=0.1), (own, expected)
     assert np.allclose(diodes, 1.8 * np.maximum(-h, 0).sum(-1), rtol=0.02, atol=0.02), diodes
+    # and it delivers its sums g h + b (the loads take them where the cells sample)
+    assert rec["output_scale_na"] == pytest.approx(3.5) and rec["output_error_max_na"] < 0.03 * 3.5, rec
 
 
 def test_every_bank_of_the_keyword_model_at_transistor_level_matches_the_estimate():
@@ -99,6 +104,7 @@ def test_every_bank_of_the_keyword_model_at_transistor_level_matches_the_estimat
         est = bank_power(bank, h, 1.8, fed).mean()
         assert measured[name].shape == (1, 30) and measured[name].mean() == pytest.approx(est, rel=0.03), name
         assert records[name]["worst_gain_error"] < 0.01
+        assert records[name]["output_error_max_na"] < 0.03 * records[name]["output_scale_na"], (name, records[name])
 
 
 def test_switching_steps_mix_the_old_and_new_state_by_phi():

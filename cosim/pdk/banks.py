@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..hw.reference import apply_bank
 from ..power.estimate import bank_inputs
 from ..netlist.circuit import Pwl
 from ..netlist.stimulus import pwl_points
@@ -109,34 +110,44 @@ def bank_circuit(bank, h: np.ndarray, dt_s: float, edge_frac: float, pdk, unit: 
     return c, {"reference_count": D, "worst_gain_error": err, "unit_um": [unit.w_um, unit.l_um]}
 
 
-def bank_power(bank, h: np.ndarray, dt_s: float, edge_frac: float, pdk, unit: Unit,
-               timeout_s: float = 900.0) -> tuple:
+def bank_power(bank, h: np.ndarray, timing, pdk, unit: Unit, timeout_s: float = 900.0) -> tuple:
     """(bank supply nW (time,), input p diodes nW (time,), record): each supply's current
-    averaged over each step, times vdd."""
+    averaged over each step, times vdd. The record also holds how far the delivered
+    output currents are from the bank's sums (g h + b) where the cells read them, at
+    `timing.sample_frac` of each step: output_error_max_na, and output_scale_na (the
+    largest |sum|)."""
     from ..backends.transistor import step_means
 
-    c, rec = bank_circuit(bank, h, dt_s, edge_frac, pdk, unit)
+    dt_s = timing.dt_s
+    c, rec = bank_circuit(bank, h, dt_s, timing.edge_frac, pdk, unit)
     T = h.shape[0]
     w = run(c, f".tran {dt_s / 100:g} {T * dt_s:g}", temp_c=pdk.temp_c, timeout_s=timeout_s, threads=1)
     nw = [pdk.vdd_v * 1e9 * step_means(w["time"], -w[f"i({s})"], dt_s, T) for s in (BANK_SUPPLY, INPUT_SUPPLY)]
+    at = (np.arange(T) + timing.sample_frac) * dt_s
+    delivered = np.stack([np.interp(at, w["time"], w[f"i(vload{i})"]) * 1e9 for i in range(len(bank.bias))], -1)
+    ideal = apply_bank(bank, h)
+    rec = {**rec, "output_error_max_na": float(np.abs(delivered - ideal).max()),
+           "output_scale_na": float(np.abs(ideal).max())}
     return nw[0], nw[1], rec
 
 
 def measure_banks(ir, x: np.ndarray, cell_outputs: list, pdk, *, jobs=None, timeout_s: float = 900.0) -> tuple:
     """({bank name: (batch, time) nW}, {bank name: record}): every bank of the model at
     transistor level, one netlist per bank and sequence, `jobs` at a time. A bank fed by
-    another bank's output node also counts its input p diodes (module doc)."""
+    another bank's output node also counts its input p diodes (module doc). A record is
+    the bank's sequence with the largest output error (bank_power)."""
     unit = unit_for(min(50.0, pdk.size()["mirror_unit_area_um2"]))
     jobs = max(1, jobs or min(8, os.cpu_count() or 1))
     inputs = bank_inputs(ir, np.asarray(x, np.float64), cell_outputs)
     batch, T = x.shape[:2]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {(name, b): pool.submit(bank_power, bank, np.asarray(h[b], np.float64), ir.timing.dt_s,
-                                          ir.timing.edge_frac, pdk, unit, timeout_s)
+        futures = {(name, b): pool.submit(bank_power, bank, np.asarray(h[b], np.float64), ir.timing, pdk, unit,
+                                          timeout_s)
                    for name, (bank, h, _) in inputs.items() for b in range(batch)}
         power, records = {}, {}
         for (name, b), fut in futures.items():
             own, diodes, rec = fut.result()
             power.setdefault(name, np.zeros((batch, T)))[b] = own + (diodes if inputs[name][2] else 0.0)
-            records[name] = rec
+            worst = records.get(name, rec)          # the largest output error over the sequences
+            records[name] = rec if rec["output_error_max_na"] >= worst["output_error_max_na"] else worst
     return power, records

@@ -127,6 +127,10 @@ def format_report(rep: dict) -> str:
         if rep.get("mirrors_estimate_over_transistor") is not None:
             lines.append(f"  estimate / transistor (mirror banks, each simulated alone): "
                          f"{rep['mirrors_estimate_over_transistor']:.3f}")
+            worst = max(tr["banks"].items(), key=lambda kv: kv[1]["output_error_max_na"] / max(
+                kv[1]["output_scale_na"], 1e-12))
+            lines.append(f"  banks' outputs where the cells read them: worst error {worst[1]['output_error_max_na']:.3g} "
+                         f"nA of {worst[1]['output_scale_na']:.3g} nA ({worst[0]})")
     return "\n".join(lines)
 
 
