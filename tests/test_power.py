@@ -83,28 +83,34 @@ def test_transistor_mirror_bank_draws_its_pushing_copies_flips_and_biases():
     assert rec["output_scale_na"] == pytest.approx(3.5) and rec["output_error_max_na"] < 0.03 * 3.5, rec
 
 
-def test_every_bank_of_the_keyword_model_at_transistor_level_matches_the_estimate():
-    """measure_banks on the keyword model (projection, two candidate banks, readout), driven
-    by the reference's cell outputs on 30 steps of one clip: each bank's measured power is
-    the estimate's to within 3%. The projection sees signed inputs (its p input diodes);
-    layer 0's bank sees the projection's nodes rectified (first-quadrant cells)."""
-    from cosim.hw.reference import run_reference
-    from cosim.pdk.banks import measure_banks
+def test_keyword_model_with_every_bank_at_transistor_level():
+    """The partitioned backend with PdkSetup(banks="transistor") on 30 steps of one clip:
+    the projection sees signed inputs (its p input diodes), layer 0's bank the projection's
+    delivered currents rectified (first-quadrant cells), the readout the cells' measured
+    outputs. Each bank's measured power is the estimate's to within 3%, the banks deliver
+    their sums to within 3% where the cells read them, and the states are those of the run
+    with ideal banks."""
     from cosim.power.estimate import bank_inputs
 
     src = load_source(ROOT / "models" / "kws_fq_bmru", 6)
     ir, x = src.ir, src.task.x_test[:1, :30].astype(np.float64)
-    outs = [tr.output for tr in run_reference(ir, x).layers]
-    measured, records = measure_banks(ir, x, outs, PdkSetup(), jobs=2, timeout_s=600)
-    inputs = bank_inputs(ir, x, outs)
+    sim = cosim.simulate(ir, x, backend="transistor", pdk=PdkSetup(banks="transistor"), jobs=2)
+    ideal = cosim.simulate(ir, x, backend="transistor", pdk=PdkSetup(), jobs=2)
+    measured, records = sim.detail["bank_power_nw"], sim.detail["banks"]
+    inputs = bank_inputs(ir, x, ideal.detail["cell_outputs"])
     assert set(measured) == {"proj", "l0 candidate", "l1 candidate", "readout"} == set(inputs)
-    assert (inputs["proj"][1] < 0).any() and (inputs["l0 candidate"][1] >= 0).all()
-    assert not any(fed for _, _, fed in inputs.values())
+    assert (inputs["proj"][1] < 0).any() and not any(fed for _, _, fed in inputs.values())
     for name, (bank, h, fed) in inputs.items():
         est = bank_power(bank, h, 1.8, fed).mean()
         assert measured[name].shape == (1, 30) and measured[name].mean() == pytest.approx(est, rel=0.03), name
         assert records[name]["worst_gain_error"] < 0.01
         assert records[name]["output_error_max_na"] < 0.03 * records[name]["output_scale_na"], (name, records[name])
+    assert sim.detail["levels"]["mirror banks"].startswith("transistor")
+    from cosim.analysis.agreement import snap_states
+
+    for layer, a, b in zip(ir.layers, sim.states, ideal.states):
+        assert (snap_states(layer.kind, a) == snap_states(layer.kind, b)).mean() >= 0.99
+    assert np.abs(sim.outputs - ideal.outputs).max() < 0.05 * np.abs(ideal.outputs).max()
 
 
 def test_switching_steps_mix_the_old_and_new_state_by_phi():

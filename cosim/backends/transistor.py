@@ -42,6 +42,7 @@ from ..hw.reference import apply_bank
 from ..netlist.builder import build_netlist
 from ..netlist.sampling import step_signals
 from ..netlist.writers import write_netlist
+from ..pdk.banks import TransistorBanks
 from ..spice import run_netlist
 from . import Simulation, register
 
@@ -118,15 +119,21 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
     jobs = max(1, jobs or min(8, os.cpu_count() or 1))
     batch, T = x.shape[:2]
     states, outs, power, levels, wall = [], [], [], {}, 0.0
-    h = [apply_bank(m.proj, x[b:b + 1])[0] if m.proj is not None else x[b] for b, m in enumerate(irs)]
     total = batch * sum(layer.n for layer in first.layers)
     done = 0
     with ThreadPoolExecutor(max_workers=jobs) as pool:
+        banks = TransistorBanks(pdk, pool, first.timing, timeout_s) if pdk.banks == "transistor" else None
+        if banks is None:
+            h = [apply_bank(m.proj, x[b:b + 1])[0] if m.proj is not None else x[b] for b, m in enumerate(irs)]
+        else:
+            levels["mirror banks"] = "transistor (each bank alone)"
+            h = banks.sums("proj", [m.proj for m in irs], list(x)) if first.proj is not None else list(x)
         for l in range(len(first.layers)):
             futures = {}
+            drives = _drives(irs, l, h, banks)
             for b, m in enumerate(irs):
                 layer = m.layers[l]
-                d = drive(layer, h[b][None])[0]               # (time, channels, 1|2)
+                d = drives[b]                                   # (time, channels, 1|2)
                 for i in range(layer.n):
                     cell = seed if pdk.mismatch_seed is None else cell_seed(pdk.mismatch_seed, l, i)
                     futures[b, i] = pool.submit(run_partition, channel_ir(m, layer, i), d[:, i],
@@ -144,14 +151,31 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
             outs.append(out)
             power.append(pw)
             h = [out[b] for b in range(batch)]
-    outputs = []
-    for b, m in enumerate(irs):
-        r = np.concatenate([o[b] for o in outs], axis=-1) if m.readout_all else outs[-1][b]
-        if m.filters is not None:
-            r = FILTERS.run(m.filters, r[None], m.timing.dt_s)[0]
-        outputs.append(apply_bank(m.readout, r))
+        rs = []
+        for b, m in enumerate(irs):
+            r = np.concatenate([o[b] for o in outs], axis=-1) if m.readout_all else outs[-1][b]
+            rs.append(FILTERS.run(m.filters, r[None], m.timing.dt_s)[0] if m.filters is not None else r)
+        outputs = ([apply_bank(m.readout, r) for m, r in zip(irs, rs)] if banks is None
+                   else banks.sums("readout", [m.readout for m in irs], rs))
     if first.filters is not None:
         levels["readout filters"] = "software reference (on the measured cell outputs)"
-    return Simulation("transistor", states, np.stack(outputs),
-                      detail={"levels": levels, "ngspice_wall_s": wall, "partitions": total,
-                              "power_nw": power, "cell_outputs": outs})
+    detail = {"levels": levels, "ngspice_wall_s": wall, "partitions": total, "power_nw": power, "cell_outputs": outs}
+    if banks is not None:
+        detail |= {"bank_power_nw": banks.power, "banks": banks.records}
+    return Simulation("transistor", states, np.stack(outputs), detail=detail)
+
+
+def _drives(irs: list, l: int, h: list, banks) -> list:
+    """Each sequence's drive (time, channels, 1|2) of layer l from its inputs h[b] (time,
+    n_in): the ideal sums (banks None) or what the transistor banks deliver."""
+    if banks is None:
+        return [drive(m.layers[l], hb[None])[0] for m, hb in zip(irs, h)]
+    from ..power.estimate import layer_input_rule
+
+    rectified, fed = layer_input_rule(irs[0], l)
+    h_in = [np.maximum(hb, 0.0) for hb in h] if rectified else h
+    cand = banks.sums(f"l{l} candidate", [m.layers[l].candidate for m in irs], h_in, fed)
+    if rectified:           # the cell's input node stops at 0 (the kind's ReLU)
+        return [np.maximum(c, 0.0)[..., None] for c in cand]
+    thr = banks.sums(f"l{l} threshold", [m.layers[l].threshold for m in irs], h_in)
+    return [np.stack([c, t], axis=-1) for c, t in zip(cand, thr)]

@@ -1,11 +1,15 @@
-"""Transistor mirror banks (sky130), each simulated alone to measure its supply power.
+"""Transistor mirror banks (sky130), each simulated alone: the currents they deliver and
+their supply power.
 
-The model's netlists keep their mirror banks behavioral (ideal sums: a bank and its
-cells together at transistor level ran over 13 min for 100 steps of one cell). A
-bank draws its supply current whatever the cells do, so its power is measured here
-on its own: one netlist per bank and sequence, driven by the currents the bank sees
-in the model (backends.transistor's measured cell outputs), its outputs held at
-LOAD_V by ideal sources standing in for the inputs they feed.
+A bank and its cells in one netlist at transistor level ran over 13 min for 100 steps
+of one cell, so the partitioned backend (backends.transistor, with
+PdkSetup(banks="transistor")) simulates each bank alone, one netlist per bank and
+sequence: driven by the currents the bank sees in the model (the previous block's
+delivered or measured outputs), its outputs held at LOAD_V by ideal sources standing
+in for the inputs they feed. What the loads take where the cells read them is the
+drive of the next block. What partitioning leaves out: the loads are voltage sources,
+not the cells' input nodes, so the banks' output resistance against a moving node is
+not seen.
 
 The bank, per input j (SPEC 3.1: the negative weights are a second, sinking bank):
   - the positive part of h_j enters a cascoded n diode of D unit devices, whose n
@@ -26,17 +30,13 @@ Supplies: every output, copy and the copies' diodes run from BANK_SUPPLY (counte
 the input p diodes run from INPUT_SUPPLY. Their current is the negative part of the
 input: drawn by whatever sinks it, so it counts as the bank's own only where the
 input is another bank's output node (a projection feeding a signed layer; a
-first-quadrant layer's bank sees its inputs rectified), see power.estimate.bank_inputs.
+first-quadrant layer's bank sees its inputs rectified), as in power.estimate.bank_inputs.
 """
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..hw.reference import apply_bank
-from ..power.estimate import bank_inputs
 from ..netlist.circuit import Pwl
 from ..netlist.stimulus import pwl_points
 from .bench import bench, run
@@ -111,11 +111,11 @@ def bank_circuit(bank, h: np.ndarray, dt_s: float, edge_frac: float, pdk, unit: 
 
 
 def bank_power(bank, h: np.ndarray, timing, pdk, unit: Unit, timeout_s: float = 900.0) -> tuple:
-    """(bank supply nW (time,), input p diodes nW (time,), record): each supply's current
-    averaged over each step, times vdd. The record also holds how far the delivered
-    output currents are from the bank's sums (g h + b) where the cells read them, at
-    `timing.sample_frac` of each step: output_error_max_na, and output_scale_na (the
-    largest |sum|)."""
+    """(bank supply nW (time,), input p diodes nW (time,), record, delivered (time, n_out)
+    units): each supply's current averaged over each step, times vdd, and the output
+    currents the loads take where the cells read them (at `timing.sample_frac` of each
+    step). The record also holds how far those are from the bank's sums (g h + b):
+    output_error_max_na, and output_scale_na (the largest |sum|)."""
     from ..backends.transistor import step_means
 
     dt_s = timing.dt_s
@@ -128,26 +128,27 @@ def bank_power(bank, h: np.ndarray, timing, pdk, unit: Unit, timeout_s: float = 
     ideal = apply_bank(bank, h)
     rec = {**rec, "output_error_max_na": float(np.abs(delivered - ideal).max()),
            "output_scale_na": float(np.abs(ideal).max())}
-    return nw[0], nw[1], rec
+    return nw[0], nw[1], rec, delivered
 
 
-def measure_banks(ir, x: np.ndarray, cell_outputs: list, pdk, *, jobs=None, timeout_s: float = 900.0) -> tuple:
-    """({bank name: (batch, time) nW}, {bank name: record}): every bank of the model at
-    transistor level, one netlist per bank and sequence, `jobs` at a time. A bank fed by
-    another bank's output node also counts its input p diodes (module doc). A record is
-    the bank's sequence with the largest output error (bank_power)."""
-    unit = unit_for(min(50.0, pdk.size()["mirror_unit_area_um2"]))
-    jobs = max(1, jobs or min(8, os.cpu_count() or 1))
-    inputs = bank_inputs(ir, np.asarray(x, np.float64), cell_outputs)
-    batch, T = x.shape[:2]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {(name, b): pool.submit(bank_power, bank, np.asarray(h[b], np.float64), ir.timing, pdk, unit,
-                                          timeout_s)
-                   for name, (bank, h, _) in inputs.items() for b in range(batch)}
-        power, records = {}, {}
-        for (name, b), fut in futures.items():
-            own, diodes, rec = fut.result()
-            power.setdefault(name, np.zeros((batch, T)))[b] = own + (diodes if inputs[name][2] else 0.0)
-            worst = records.get(name, rec)          # the largest output error over the sequences
-            records[name] = rec if rec["output_error_max_na"] >= worst["output_error_max_na"] else worst
-    return power, records
+class TransistorBanks:
+    """A model's mirror banks at transistor level for the partitioned backend: each bank,
+    for each sequence, is one netlist (bank_power) run in `pool`; what it delivers feeds
+    the next block. Keeps each bank's supply power (power[name]: (batch, time) nW; a bank
+    fed by another bank's node also counts its input p diodes, module doc) and its
+    record with the largest output error over the sequences (records[name])."""
+
+    def __init__(self, pdk, pool, timing, timeout_s: float):
+        self.pdk, self.pool, self.timing, self.timeout_s = pdk, pool, timing, timeout_s
+        self.unit = unit_for(min(50.0, pdk.size()["mirror_unit_area_um2"]))
+        self.power, self.records = {}, {}
+
+    def sums(self, name: str, banks: list, h: list, fed_by_bank: bool = False) -> list:
+        """Delivered outputs [(time, n_out) units per sequence] of banks[b] on inputs h[b]
+        (time, n_in) units."""
+        futures = [self.pool.submit(bank_power, bank, np.asarray(x, np.float64), self.timing, self.pdk, self.unit,
+                                    self.timeout_s) for bank, x in zip(banks, h)]
+        runs = [f.result() for f in futures]
+        self.power[name] = np.stack([own + (diodes if fed_by_bank else 0.0) for own, diodes, _, _ in runs])
+        self.records[name] = max((r[2] for r in runs), key=lambda rec: rec["output_error_max_na"])
+        return [r[3] for r in runs]

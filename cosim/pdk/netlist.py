@@ -42,6 +42,8 @@ class PdkSetup:
     mismatch (the corner's `_mm` section): each cell's netlist then gets its own
     ngspice seed, backends.transistor.cell_seed(mismatch_seed, layer, channel), so a cell keeps its draw
     in every netlist that holds it alone (ENV.md: the draw follows netlist order);
+    banks: "behavioral" (ideal sums, as in a whole-model netlist) or "transistor" (the
+    partitioned backend runs every mirror bank alone in sky130 mirrors, pdk.banks);
     max_step_s: None (ngspice's own step control), or the largest time step of the
     transient (s). (A step of a few 100 us across an input edge landed latches in their
     other state until chgtol was lowered, pdk.bench.OPTIONS; README: the flip-flop at ff,
@@ -53,6 +55,7 @@ class PdkSetup:
     vdd_v: float = 1.8
     mismatch_seed: int | None = None
     max_step_s: float | None = None
+    banks: str = "behavioral"
     _calib: dict | None = field(default=None, repr=False)
     _cells: dict = field(default_factory=dict, repr=False)
 

@@ -69,6 +69,13 @@ def bank_power(bank, h: np.ndarray, vdd_v: float, fed_by_bank: bool = False) -> 
     return vdd_v * (pushed + np.abs(h) @ flipped + drawn + np.maximum(np.asarray(bank.bias, np.float64), 0).sum())
 
 
+def layer_input_rule(ir, l: int) -> tuple:
+    """(rectified, fed by another bank) of layer l's bank inputs: a first-quadrant layer
+    rectifies them; a signed layer 0 behind a projection draws its negative inputs."""
+    rectified = get_kind(ir.layers[l].kind).first_quadrant
+    return rectified, l == 0 and ir.proj is not None and not rectified
+
+
 def bank_inputs(ir, x: np.ndarray, cell_outputs: list) -> dict:
     """{bank name: (bank, inputs (batch, time, n_in) units, fed by another bank)} of every
     bank of the model on inputs x; cell_outputs[l]: (batch, time, channels) layer l's output
@@ -80,8 +87,7 @@ def bank_inputs(ir, x: np.ndarray, cell_outputs: list) -> dict:
         banks["proj"] = (ir.proj, x, False)
         h = apply_bank(ir.proj, x)
     for l, layer in enumerate(ir.layers):
-        rectified = get_kind(layer.kind).first_quadrant
-        fed = l == 0 and ir.proj is not None and not rectified
+        rectified, fed = layer_input_rule(ir, l)
         h_in = np.maximum(h, 0.0) if rectified else h
         banks[f"l{l} candidate"] = (layer.candidate, h_in, fed)
         if layer.threshold is not None:

@@ -5,8 +5,8 @@ calibration's fitted cell models, in milliseconds. --level transistor: the cells
 simulated at transistor level (backends.transistor, one partition per cell), their
 supply current integrated per step, beside the estimate for the same sequences
 (and how far apart they are), and every mirror bank at transistor level too, each
-alone (pdk.banks: driven by the currents it sees in the model, the cells' measured
-outputs), so the whole model's power is measured. The cells' power is also split by step:
+alone (pdk.banks: the cells are driven by what the banks deliver, and each bank by
+the block before it), so the whole model's power is measured. The cells' power is also split by step:
 steps on which a cell held its state and steps on which it switched (these cells
 draw bias currents, so nearly all of it is static; the switching steps differ from
 the held ones by where the update lands in the step). Writes power.json, power_breakdown.png (stacked bar) and
@@ -71,18 +71,14 @@ def power_report(model, *, level: str = "behavioral", n_sequences: int = 20, bit
         from ..backends import simulate
         from ..pdk.netlist import PdkSetup
 
-        progress(f"  simulating {sum(layer.n for layer in ir.layers) * len(x)} cell partitions at "
-                 f"{corner}/{temp_c:g} °C ...")
-        sim = simulate(ir, x, backend="transistor", pdk=PdkSetup(corner, temp_c, calib), jobs=jobs,
-                       timeout_s=timeout_s)
+        progress(f"  simulating {sum(layer.n for layer in ir.layers) * len(x)} cell partitions and every "
+                 f"mirror bank (each alone) at {corner}/{temp_c:g} °C ...")
+        sim = simulate(ir, x, backend="transistor", pdk=PdkSetup(corner, temp_c, calib, banks="transistor"),
+                       jobs=jobs, timeout_s=timeout_s)
         cell_nw = sim.detail["power_nw"]
         cells = float(sum(p.sum(axis=2).mean() for p in cell_nw))
         m_held, m_switching = split_by_switching(cell_nw, sim.states, ir.layers)
-        from ..pdk.banks import measure_banks
-
-        progress("  simulating the mirror banks at transistor level, each alone ...")
-        banks, bank_rec = measure_banks(ir, x, sim.detail["cell_outputs"], PdkSetup(corner, temp_c, calib),
-                                        jobs=jobs, timeout_s=timeout_s)
+        banks, bank_rec = sim.detail["bank_power_nw"], sim.detail["banks"]
         measured = {"cells": cell_nw, "banks": banks}
         banks_nw = {k: float(v.mean()) for k, v in banks.items()}
         mirrors = sum(banks_nw.values())

@@ -305,7 +305,8 @@ def _sec_power(report: dict, folder: Path, cmds) -> str:
             for x in m if isinstance(p := x.get("power"), dict)]
     head = (["corner", "supply", "temperature", "cells (nW)"] + [f"layer {i} nW (per cell)" for i in range(
         max((len(r) for r in rows), default=7) - 7)] + ["energy per step (pJ)", "per sequence (nJ)", "estimate / this"])
-    parts = [_p("Measured supply power of the transistor-level cells (mirror banks behavioral, not counted), "
+    parts = [_p("Measured supply power of the transistor-level cells (the mirror banks are not in these "
+                "columns; <code>cosim power --level transistor</code> measures them too), "
                 "mean over the held-out sequences; energy of one inference.") + _table(head, rows) if rows else
              _p(f"No transistor-level measurement: <code>cosim verify {e(model_arg(report))} --level transistor "
                 "--out DIR</code> measures the cells.", "absent")]

@@ -256,7 +256,7 @@ def _cmd_verify(args) -> None:
                                    corners=args.corners, temps=args.temps, vdds=args.vdds, jobs=args.jobs,
                                    calib=args.calib, sigma_target=args.sigma_target,
                                    timeout_s=args.timeout or 3600.0, max_step_s=args.max_step,
-                                   progress=None if args.quiet else print, command=command)
+                                   banks=args.banks, progress=None if args.quiet else print, command=command)
         print(format_transistor(report))
         _html(args)
         if not report["ok"]:
@@ -316,5 +316,8 @@ def add_cli(sub):
     p.add_argument("--max-step", type=at.float_range(1e-7, 1e-2), default=None,
                    help="largest transient time step of --level transistor (s; default: ngspice's own "
                         "control). A check on an entry whose differences sit far from any threshold")
+    p.add_argument("--banks", choices=("behavioral", "transistor"), default="behavioral",
+                   help="mirror banks of --level transistor: ideal sums, or sky130 mirrors, each bank "
+                        "simulated alone (the cells then see what the banks deliver; whole-model power)")
     p.set_defaults(func=_cmd_verify)
     return p

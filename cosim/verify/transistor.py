@@ -55,15 +55,21 @@ def _cells(disagreements: list, ir) -> list:
     return rows
 
 
-def _power(power_nw: list, dt_s: float) -> dict:
-    """Supply power of the transistor cells: per layer (mean, per cell min..max), the model's
-    total, and energy per step and per sequence (inference)."""
+def _power(power_nw: list, dt_s: float, banks: dict | None = None) -> dict:
+    """Supply power of the transistor cells: per layer (mean, per cell min..max), the cells'
+    total, and energy per step and per sequence (inference); with the transistor banks
+    (banks: {name: (batch, time) nW}) also each bank and the whole model."""
     per_layer = [{"mean_nw": float(p.sum(axis=2).mean()), "cell_nw_min": float(p.mean(axis=(0, 1)).min()),
                   "cell_nw_max": float(p.mean(axis=(0, 1)).max())} for p in power_nw]
     total = float(sum(p.sum(axis=2).mean() for p in power_nw))
     T = power_nw[0].shape[1]
-    return {"per_layer": per_layer, "total_nw": total, "energy_per_step_pj": total * dt_s * 1e3,
-            "energy_per_sequence_nj": total * dt_s * T}
+    out = {"per_layer": per_layer, "total_nw": total, "energy_per_step_pj": total * dt_s * 1e3,
+           "energy_per_sequence_nj": total * dt_s * T}
+    if banks:
+        out["banks_nw"] = {k: float(v.mean()) for k, v in banks.items()}
+        out["whole_model_nw"] = total + sum(out["banks_nw"].values())
+        out["whole_model_energy_per_sequence_nj"] = out["whole_model_nw"] * dt_s * T
+    return out
 
 
 def _entry(ir, task, x, y, ref, corner: str, vdd_v: float, temp_c: float, pdk_kw: dict, jobs, timeout_s,
@@ -89,7 +95,7 @@ def _entry(ir, task, x, y, ref, corner: str, vdd_v: float, temp_c: float, pdk_kw
          "output_scale": res.output_scale, "cells": _cells(res.disagreements, ir),
          "disagreements": [d for d in res.disagreements if d["kind"] == "disagree"][:50],
          "levels": sim.detail["levels"], "wall_s": time.time() - t0,
-         "power": _power(sim.detail["power_nw"], ir.timing.dt_s),
+         "power": _power(sim.detail["power_nw"], ir.timing.dt_s, sim.detail.get("bank_power_nw")),
          "ngspice_wall_s": sim.detail["ngspice_wall_s"]}
     if task.kind == "classify_last":
         e["ok"] = bool(res.decision_agreement >= DECISION_GOAL)
@@ -102,10 +108,10 @@ def _entry(ir, task, x, y, ref, corner: str, vdd_v: float, temp_c: float, pdk_kw
 def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 6,
                       corners=("tt",), temps=(27.0,), vdds=(VDD_NOMINAL,), jobs: int | None = None, calib=None,
                       sigma_target: float = 0.05, timeout_s: float = 900.0, max_step_s=None,
-                      progress=print, command: str | None = None) -> dict:
+                      banks: str = "behavioral", progress=print, command: str | None = None) -> dict:
     """Run the corner x supply (V) x temperature (°C) matrix; writes out_dir/report.json
     (after each entry) and transistor_matrix.png; returns the report. command: the command
-    line, recorded as is."""
+    line, recorded as is. banks: "behavioral" or "transistor" (pdk.netlist.PdkSetup)."""
     from ..backends import simulate
     from ..hw.source import load_source
     from ..pdk.mapping import load_calibration
@@ -122,7 +128,7 @@ def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 
     ref = simulate(ir, x, backend="reference").detail
     report = {"model": str(model_dir), "bits": ir.quantization.get("bits"), "level": "transistor",
               "pdk": "sky130", "calibration": f"{calib_doc['corner']}/{calib_doc['temp_c']:g} C",
-              "sigma_target": sigma_target, "max_step_s": max_step_s, "sequences": len(x), "steps": int(x.shape[1]),
+              "sigma_target": sigma_target, "max_step_s": max_step_s, "banks": banks, "sequences": len(x), "steps": int(x.shape[1]),
               "task": task.kind, "matrix": []}
     if command:
         report["command"] = command
@@ -130,7 +136,7 @@ def verify_transistor(model_dir, out_dir, *, n_sequences: int = 20, bits: int = 
         from ..power.estimate import estimate_power
 
         report["power_estimate"] = estimate_power(ir, x, calib_doc["power"], calib_doc["vdd_v"]).summary()
-    pdk_kw = {"calib_path": calib, "sigma_target": sigma_target, "max_step_s": max_step_s}
+    pdk_kw = {"calib_path": calib, "sigma_target": sigma_target, "max_step_s": max_step_s, "banks": banks}
     for corner in corners:
         for vdd in vdds:
             for temp in temps:
@@ -173,6 +179,10 @@ def format_entry(e: dict) -> str:
              + f"), {p['energy_per_step_pj']:.3g} pJ per step, {p['energy_per_sequence_nj']:.3g} nJ per sequence")
     if "estimate_over_measured" in p:
         line += f"; the analytical estimate (tt/27 °C models) is {p['estimate_over_measured']:.3f} x this"
+    if "whole_model_nw" in p:
+        line += (f"\n      whole model with the transistor banks {p['whole_model_nw']:.3g} nW ("
+                 + ", ".join(f"{k} {v:.3g}" for k, v in p["banks_nw"].items())
+                 + f" nW), {p['whole_model_energy_per_sequence_nj']:.3g} nJ per sequence")
     for c in e["cells"][:3]:
         of_w = "" if c["margin_median_of_window"] is None else f" = {100 * c['margin_median_of_window']:.2g}% of its window"
         line += (f"\n      layer {c['layer']} ch {c['channel']}: {c['count']} steps, median margin "
@@ -183,8 +193,9 @@ def format_entry(e: dict) -> str:
 def format_report(report: dict) -> str:
     head = (f"verify {report['model']} at transistor level (sky130, biases from the {report['calibration']} "
             f"calibration): {report['sequences']} sequences x {report['steps']} steps")
-    blocks = ", ".join(f"{k}: {v}" for k, v in report["matrix"][0]["levels"].items()) if report["matrix"] else ""
-    return "\n".join([head, f"  blocks: {blocks}; mirror banks: behavioral"] +
+    levels = {"mirror banks": "behavioral", **(report["matrix"][0]["levels"] if report["matrix"] else {})}
+    blocks = ", ".join(f"{k}: {v}" for k, v in levels.items())
+    return "\n".join([head, f"  blocks: {blocks}"] +
                      [format_entry(e) for e in report["matrix"]])
 
 
