@@ -153,10 +153,12 @@ def test_fixed_points_hold_every_rung_of_the_transistor_ladder():
 
 def test_verify_at_transistor_level_writes_the_matrix(tmp_path, capsys):
     """The flip-flop at its low supply corner (1.62 V, the biases at their calibrated
-    currents): the supply axis end to end; 1.8 V runs in every other transistor test."""
+    currents): the supply axis end to end; 1.8 V runs in every other transistor test.
+    With its mirror banks at transistor level too (a signed layer: candidate and
+    threshold banks), each bank's power and the whole model in the entry."""
     out = tmp_path / "rep"
     rc = main(["verify", str(FLIPFLOP), "--level", "transistor", "--sequences", "1", "--jobs", "2",
-               "--vdds", "1.62", "--out", str(out)])
+               "--vdds", "1.62", "--banks", "transistor", "--out", str(out)])
     text = capsys.readouterr().out
     rep = json.loads((out / "report.json").read_text())
     assert rc == 0, text
@@ -165,6 +167,10 @@ def test_verify_at_transistor_level_writes_the_matrix(tmp_path, capsys):
     assert "1.62 V" in text and "estimate_over_measured" not in e["power"]   # the estimate is at 1.8 V
     assert 4 < e["power"]["total_nw"] < 400 and (out / "transistor_matrix.png").stat().st_size > 5_000
     assert "power of the cells" in text and "symmetric BMRU cell: transistor" in text
+    assert "mirror banks: transistor" in text and rep["banks"] == "transistor"
+    banks = e["power"]["banks_nw"]
+    assert {"l0 candidate", "l0 threshold", "readout"} <= set(banks) and all(v > 0 for v in banks.values())
+    assert e["power"]["whole_model_nw"] == pytest.approx(e["power"]["total_nw"] + sum(banks.values()))
 
 
 def test_verify_refuses_a_supply_outside_the_devices_range(tmp_path):
