@@ -74,12 +74,13 @@ def test_transistor_mirror_bank_draws_its_pushing_copies_flips_and_biases():
     from cosim.hw.timing import Timing
 
     timing = Timing(dt_s=0.05, edge_frac=0.004)
-    own, diodes, rec = transistor_bank_power(bank, h, timing, PdkSetup(), Unit(2.0, 4.0), timeout_s=300)
+    own, diodes, rec, delivered = transistor_bank_power(bank, h, timing, PdkSetup(), Unit(2.0, 4.0), timeout_s=300)
     assert rec["reference_count"] == 4 and rec["worst_gain_error"] == 0
     expected = bank_power(bank, h[None], 1.8)[0]
     assert np.allclose(own, expected, rtol=0.04, atol=0.1), (own, expected)
     assert np.allclose(diodes, 1.8 * np.maximum(-h, 0).sum(-1), rtol=0.02, atol=0.02), diodes
     # and it delivers its sums g h + b (the loads take them where the cells sample)
+    assert delivered.shape == (5, 2) and np.abs(delivered - (h @ bank.gains.T + bank.bias)).max() < 0.03 * 3.5
     assert rec["output_scale_na"] == pytest.approx(3.5) and rec["output_error_max_na"] < 0.03 * 3.5, rec
 
 

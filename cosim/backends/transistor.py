@@ -42,7 +42,6 @@ from ..hw.reference import apply_bank
 from ..netlist.builder import build_netlist
 from ..netlist.sampling import step_signals
 from ..netlist.writers import write_netlist
-from ..pdk.banks import TransistorBanks
 from ..spice import run_netlist
 from . import Simulation, register
 
@@ -122,7 +121,7 @@ def run(ir, x, noise=None, *, pdk=None, jobs: int | None = None, timeout_s: floa
     total = batch * sum(layer.n for layer in first.layers)
     done = 0
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        banks = TransistorBanks(pdk, pool, first.timing, timeout_s) if pdk.banks == "transistor" else None
+        banks = pdk.bank_runner(pool, first.timing, timeout_s)      # None: ideal banks
         if banks is None:
             h = [apply_bank(m.proj, x[b:b + 1])[0] if m.proj is not None else x[b] for b, m in enumerate(irs)]
         else:

@@ -129,7 +129,6 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
     gains = [abs(v) for _, bank in mirror_banks(ir) for row in bank.gains for v in row if v != 0]
     summary = {
         "name": name, "cell": doc["model"]["cell"], "bits": bits, "per_channel": per_channel,
-        "current_scale": current_scale,
         "cells": sum(layer.n for layer in ir.layers), "layers": len(ir.layers),
         "devices": net.devices, "nodes": net.nodes, "graph_vertices": graph.number_of_nodes(),
         "sequences": net.copies, "steps": net.n_steps,
@@ -140,6 +139,8 @@ def export_model(model_dir, out, *, bits: int = 6, per_channel: bool = False,
         "sim_time_s": net.n_steps * ir.timing.dt_s,
         "level": level, "blocks": dict(sorted(net.levels.items())),
     }
+    if current_scale != 1.0:
+        summary["current_scale"] = current_scale
     if pdk is not None:
         summary["pdk"] = {"name": "sky130", "corner": pdk.corner, "temp_c": pdk.temp_c,
                           "sigma_target": pdk.sigma_target,

@@ -96,6 +96,17 @@ class PdkSetup:
         for node, volts in register_ladder_ic(K, s0, self.vdd_v).items():
             bld.set_initial(instance, node, volts)
 
+    def bank_runner(self, pool, timing, timeout_s: float):
+        """The transistor banks (pdk.banks.TransistorBanks) running in `pool` when
+        banks == "transistor", else None (the partitioned backend's ideal sums)."""
+        if self.banks == "behavioral":
+            return None
+        if self.banks != "transistor":
+            raise InputError(f"banks {self.banks!r}: expected 'behavioral' or 'transistor'")
+        from .banks import TransistorBanks
+
+        return TransistorBanks(self, pool, timing, timeout_s)
+
     def size(self, kind: str = "schmitt") -> dict:
         """The size of a `kind` cell for the mismatch budget (pdk.mapping.cell_size)."""
         return cell_size(self.calib, self.sigma_target, kind)
