@@ -114,6 +114,15 @@ def test_keyword_model_with_every_bank_at_transistor_level():
     assert np.abs(sim.outputs - ideal.outputs).max() < 0.05 * np.abs(ideal.outputs).max()
 
 
+def test_an_unknown_bank_level_is_refused_before_any_simulation():
+    from cosim.errors import InputError
+
+    ir = load_source(ROOT / "models" / "kws_fq_bmru", 6).ir
+    x = np.zeros((1, 3, ir.n_inputs))
+    with pytest.raises(InputError, match="banks 'spice'"):
+        cosim.simulate(ir, x, backend="transistor", pdk=PdkSetup(banks="spice"))
+
+
 def test_switching_steps_mix_the_old_and_new_state_by_phi():
     ir = load_source(ROOT / "models" / "kws_fq_bmru", 6).ir
     layer = replace(ir.layers[0], init_state=np.zeros(4))
