@@ -20,11 +20,15 @@ each ngspice on one thread (spice.run_netlist: 2-thread runs spin-wait for each 
 and for other work on the machine; a BMRU loop took 45-106 s on 2 threads, 3-9 s on one).
 What partitioning leaves out: loading between cells at their ports (none with the
 behavioral banks: their inputs are ideal sense sources) and any coupling through a
-shared supply. Simulation.detail holds {levels, ngspice_wall_s, partitions, power_nw,
-cell_outputs}: power_nw[l] is (batch, time, channels), each cell's supply power averaged
-over each step (nW; the transistor cells only: the behavioral mirrors and gates draw
-nothing; pdk.banks measures the banks alone), cell_outputs[l] the cells' measured output
-currents (batch, time, channels) in units.
+shared supply. With PdkSetup(banks="transistor") every mirror bank runs at transistor
+level too, each alone per sequence (pdk.banks, through pdk.bank_runner), and the cells'
+drive is what the banks deliver; their loads are then ideal 0.9 V sources, not the
+cells' input nodes. Simulation.detail holds {levels, ngspice_wall_s, partitions,
+power_nw, cell_outputs} and, with transistor banks, {bank_power_nw, banks}: power_nw[l]
+is (batch, time, channels), each cell's supply power averaged over each step (nW; the
+ideal banks and gates draw nothing), cell_outputs[l] the cells' measured output currents
+(batch, time, channels) in units, bank_power_nw[name] (batch, time) nW and banks[name]
+the bank's record (pdk.banks.bank_power).
 """
 from __future__ import annotations
 
