@@ -9,7 +9,7 @@ from pathlib import Path
 from . import argtypes as at
 from .errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, CheckFailed, InputError
 from .fileio import check_output, check_path_text
-from .limits import MAX_LADDER, MAX_LAYERS, MAX_SEQUENCES, MAX_T, MAX_WIDTH
+from .limits import CURRENT_SCALE_RANGE, MAX_LADDER, MAX_LAYERS, MAX_SEQUENCES, MAX_T, MAX_WIDTH
 
 
 def _taus(text: str) -> list:
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--per-channel", action="store_true", help="one quantization step per output channel")
     e.add_argument("--gain-max", type=at.float_range(0, 1e3, lo_open=True), default=8.0,
                    help="largest realisable mirror gain")
-    e.add_argument("--current-scale", type=at.float_range(0.1, 2.0), default=1.0,
+    e.add_argument("--current-scale", type=at.float_range(*CURRENT_SCALE_RANGE), default=1.0,
                    help="every current after the inputs times this (first-quadrant and BMRU models): the "
                         "same states at that fraction of the power (cosim.hw.current_scale)")
     src = e.add_mutually_exclusive_group()

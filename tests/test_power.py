@@ -66,7 +66,7 @@ def test_transistor_mirror_bank_draws_its_pushing_copies_flips_and_biases():
     parts. Steps of 50 ms: at 10 ms the settling after an input edge (gate capacitance
     at nA) adds up to 0.3 nW on the step after the inputs fall to 0. A bank whose sinking
     copies drew from the supply would be 22-58% over on the steps with inputs."""
-    from cosim.pdk.banks import bank_power as transistor_bank_power
+    from cosim.pdk.banks import simulate_bank
     from cosim.pdk.cells import Unit
 
     bank = MirrorBank(np.array([[1.5, -0.75], [-0.5, 1.0]]), np.array([0.25, -0.1]))
@@ -74,7 +74,7 @@ def test_transistor_mirror_bank_draws_its_pushing_copies_flips_and_biases():
     from cosim.hw.timing import Timing
 
     timing = Timing(dt_s=0.05, edge_frac=0.004)
-    own, diodes, rec, delivered = transistor_bank_power(bank, h, timing, PdkSetup(), Unit(2.0, 4.0), timeout_s=300)
+    own, diodes, rec, delivered = simulate_bank(bank, h, timing, PdkSetup(), Unit(2.0, 4.0), timeout_s=300)
     assert rec["reference_count"] == 4 and rec["worst_gain_error"] == 0
     expected = bank_power(bank, h[None], 1.8)[0]
     assert np.allclose(own, expected, rtol=0.04, atol=0.1), (own, expected)

@@ -28,7 +28,7 @@ power_nw, cell_outputs} and, with transistor banks, {bank_power_nw, banks}: powe
 is (batch, time, channels), each cell's supply power averaged over each step (nW; the
 ideal banks and gates draw nothing), cell_outputs[l] the cells' measured output currents
 (batch, time, channels) in units, bank_power_nw[name] (batch, time) nW and banks[name]
-the bank's record (pdk.banks.bank_power).
+the bank's record (pdk.banks.simulate_bank).
 """
 from __future__ import annotations
 

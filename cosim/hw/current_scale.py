@@ -18,10 +18,10 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import InputError
+from ..limits import CURRENT_SCALE_RANGE as SCALE_RANGE
 from .ir import HardwareIR, IRError, MirrorBank, validate
 
 SCALABLE = ("schmitt", "bmru")
-SCALE_RANGE = (0.1, 2.0)
 
 
 def _bank(bank: MirrorBank | None, s: float, gains: bool) -> MirrorBank | None:

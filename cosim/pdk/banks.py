@@ -110,7 +110,7 @@ def bank_circuit(bank, h: np.ndarray, dt_s: float, edge_frac: float, pdk, unit: 
     return c, {"reference_count": D, "worst_gain_error": err, "unit_um": [unit.w_um, unit.l_um]}
 
 
-def bank_power(bank, h: np.ndarray, timing, pdk, unit: Unit, timeout_s: float = 900.0) -> tuple:
+def simulate_bank(bank, h: np.ndarray, timing, pdk, unit: Unit, timeout_s: float = 900.0) -> tuple:
     """(bank supply nW (time,), input p diodes nW (time,), record, delivered (time, n_out)
     units): each supply's current averaged over each step, times vdd, and the output
     currents the loads take where the cells read them (at `timing.sample_frac` of each
@@ -133,7 +133,7 @@ def bank_power(bank, h: np.ndarray, timing, pdk, unit: Unit, timeout_s: float = 
 
 class TransistorBanks:
     """A model's mirror banks at transistor level for the partitioned backend: each bank,
-    for each sequence, is one netlist (bank_power) run in `pool`; what it delivers feeds
+    for each sequence, is one netlist (simulate_bank) run in `pool`; what it delivers feeds
     the next block. Keeps each bank's supply power (power[name]: (batch, time) nW; a bank
     fed by another bank's node also counts its input p diodes, module doc) and its
     record with the largest output error over the sequences (records[name])."""
@@ -146,7 +146,7 @@ class TransistorBanks:
     def sums(self, name: str, banks: list, h: list, fed_by_bank: bool = False) -> list:
         """Delivered outputs [(time, n_out) units per sequence] of banks[b] on inputs h[b]
         (time, n_in) units."""
-        futures = [self.pool.submit(bank_power, bank, np.asarray(x, np.float64), self.timing, self.pdk, self.unit,
+        futures = [self.pool.submit(simulate_bank, bank, np.asarray(x, np.float64), self.timing, self.pdk, self.unit,
                                     self.timeout_s) for bank, x in zip(banks, h)]
         runs = [f.result() for f in futures]
         self.power[name] = np.stack([own + (diodes if fed_by_bank else 0.0) for own, diodes, _, _ in runs])
